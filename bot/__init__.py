@@ -1,0 +1,1 @@
+"""Rolecall's process and GitHub edge: settings, app, webhooks, queue, ledger, worker, CLI."""

@@ -1,0 +1,131 @@
+"""Every setting Rolecall reads, typed, in one place.
+
+Names follow Probot where Probot has one (`APP_ID`, `PRIVATE_KEY`, `WEBHOOK_SECRET`)
+and the anthropic SDK for the model (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`), so an
+existing `.env` keeps working. Settings are built once by `get_settings()` and passed
+explicitly; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; `lines` holds one actionable line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # The GitHub App (Probot's names).
+    app_id: int | None = Field(default=None, validation_alias="APP_ID")
+    private_key: SecretStr | None = Field(default=None, validation_alias="PRIVATE_KEY")
+    private_key_path: Path | None = Field(default=None, validation_alias="PRIVATE_KEY_PATH")
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias="WEBHOOK_SECRET")
+    # Accepted alongside WEBHOOK_SECRET while a secret rotation is under way.
+    webhook_secret_previous: SecretStr | None = Field(
+        default=None, validation_alias="WEBHOOK_SECRET_PREVIOUS"
+    )
+    github_api_url: str = Field(
+        default="https://api.github.com", validation_alias="GITHUB_API_URL"
+    )
+
+    # The model API (the anthropic SDK's names).
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias="ANTHROPIC_API_KEY"
+    )
+    anthropic_base_url: str | None = Field(default=None, validation_alias="ANTHROPIC_BASE_URL")
+    model: str = Field(default=DEFAULT_MODEL, validation_alias="ROLECALL_MODEL")
+
+    # Storage and execution.
+    data_dir: Path = Field(default=Path("data"), validation_alias="ROLECALL_DATA_DIR")
+    database_url: str | None = Field(default=None, validation_alias="ROLECALL_DATABASE_URL")
+    queue_url: str | None = Field(default=None, validation_alias="ROLECALL_QUEUE_URL")
+    sandbox: Literal["bwrap", "none"] = Field(default="bwrap", validation_alias="ROLECALL_SANDBOX")
+    allow_unsafe_sandbox: bool = Field(
+        default=False, validation_alias="ROLECALL_ALLOW_UNSAFE_SANDBOX"
+    )
+    workers: int = Field(default=2, ge=1, le=64, validation_alias="ROLECALL_WORKERS")
+
+    # The HTTP server (Probot's defaults).
+    host: str = Field(default="0.0.0.0", validation_alias="HOST")  # noqa: S104
+    port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
+
+    @field_validator("github_api_url", "anthropic_base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @field_validator("sandbox")
+    @classmethod
+    def _sandbox_lowercase(cls, value: str) -> str:
+        return value.lower()
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'rolecall.db').resolve()}"
+
+    def private_key_pem(self) -> str | None:
+        """The App's private key from PRIVATE_KEY, or read from PRIVATE_KEY_PATH."""
+        if self.private_key is not None:
+            # Probot accepts keys whose newlines were escaped to fit one env line.
+            return self.private_key.get_secret_value().replace("\\n", "\n")
+        if self.private_key_path is not None:
+            return self.private_key_path.read_text()
+        return None
+
+    def missing_app_settings(self) -> list[str]:
+        """One line per GitHub App setting still needed before webhooks can be served."""
+        missing = []
+        if self.app_id is None:
+            missing.append("APP_ID: the App ID shown on the GitHub App's settings page")
+        if self.private_key is None and self.private_key_path is None:
+            missing.append(
+                "PRIVATE_KEY or PRIVATE_KEY_PATH: generate a private key on the App's "
+                "settings page and give its PEM text or file path"
+            )
+        elif self.private_key_path is not None and not self.private_key_path.is_file():
+            missing.append(f"PRIVATE_KEY_PATH: no file at {self.private_key_path}")
+        if self.webhook_secret is None:
+            missing.append(
+                "WEBHOOK_SECRET: the webhook secret you set on the App's settings page"
+            )
+        return missing
+
+    def refuse_unsafe(self) -> None:
+        """Refuse settings that would silently weaken the trust boundary."""
+        if self.sandbox == "none" and not self.allow_unsafe_sandbox:
+            raise SettingsError(
+                [
+                    "ROLECALL_SANDBOX=none runs agent commands unconfined on this host; "
+                    "set ROLECALL_ALLOW_UNSAFE_SANDBOX=true as well if you really mean it"
+                ]
+            )
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment and `.env`, with one clear line per bad value."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            secret = any(word in name.lower() for word in ("key", "secret", "token"))
+            shown = "" if secret else f" (got {error.get('input')!r})"
+            lines.append(f"{name}: {error['msg']}{shown}")
+        raise SettingsError(lines) from None
+    settings.refuse_unsafe()
+    return settings
