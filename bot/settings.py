@@ -8,10 +8,11 @@ explicitly; nothing reads the environment at import time.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -39,14 +40,10 @@ class Settings(BaseSettings):
     webhook_secret_previous: SecretStr | None = Field(
         default=None, validation_alias="WEBHOOK_SECRET_PREVIOUS"
     )
-    github_api_url: str = Field(
-        default="https://api.github.com", validation_alias="GITHUB_API_URL"
-    )
+    github_api_url: str = Field(default="https://api.github.com", validation_alias="GITHUB_API_URL")
 
     # The model API (the anthropic SDK's names).
-    anthropic_api_key: SecretStr | None = Field(
-        default=None, validation_alias="ANTHROPIC_API_KEY"
-    )
+    anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
     anthropic_base_url: str | None = Field(default=None, validation_alias="ANTHROPIC_BASE_URL")
     model: str = Field(default=DEFAULT_MODEL, validation_alias="ROLECALL_MODEL")
 
@@ -59,23 +56,66 @@ class Settings(BaseSettings):
         default=False, validation_alias="ROLECALL_ALLOW_UNSAFE_SANDBOX"
     )
     workers: int = Field(default=2, ge=1, le=64, validation_alias="ROLECALL_WORKERS")
+    # Default limits for one agent run; a role's own `maxTurns` takes precedence.
+    max_turns: int = Field(default=50, ge=1, le=1000, validation_alias="ROLECALL_MAX_TURNS")
+    max_minutes: float = Field(
+        default=30, gt=0, le=24 * 60, validation_alias="ROLECALL_MAX_MINUTES"
+    )
+    max_cost_usd: Decimal = Field(
+        default=Decimal(5), gt=0, validation_alias="ROLECALL_MAX_COST_USD"
+    )
+    command_timeout: float = Field(
+        default=300, gt=0, le=3600, validation_alias="ROLECALL_COMMAND_TIMEOUT"
+    )
 
     # The HTTP server (Probot's defaults).
     host: str = Field(default="0.0.0.0", validation_alias="HOST")  # noqa: S104
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
+    log_level: Literal["trace", "debug", "info", "warning", "error", "critical"] = Field(
+        default="info", validation_alias="LOG_LEVEL"
+    )
+    # The App's own account (e.g. `rolecall[bot]`), handed to the handlers so Rolecall
+    # never acts on its own events; optional because bot senders are ignored anyway.
+    bot_login: str | None = Field(default=None, validation_alias="ROLECALL_BOT_LOGIN")
 
     @field_validator("github_api_url", "anthropic_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
 
-    @field_validator("sandbox")
+    @field_validator("sandbox", "log_level", mode="before")
     @classmethod
-    def _sandbox_lowercase(cls, value: str) -> str:
-        return value.lower()
+    def _lowercase(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        # Refused here, as one line, rather than as a driver traceback at the first query.
+        if value and not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("use sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
+        return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _known_queue(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite:///", "redis://", "rediss://")):
+            raise ValueError("use sqlite:///PATH or redis://HOST:PORT/DB")
+        return value
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'rolecall.db').resolve()}"
+
+    def resolved_queue_url(self) -> str:
+        return self.queue_url or f"sqlite:///{(self.data_dir / 'queue.db').resolve()}"
+
+    def webhook_secrets(self) -> list[bytes]:
+        """The secrets a delivery may be signed with: current first, then the previous one."""
+        return [
+            secret.get_secret_value().encode()
+            for secret in (self.webhook_secret, self.webhook_secret_previous)
+            if secret is not None and secret.get_secret_value()
+        ]
 
     def private_key_pem(self) -> str | None:
         """The App's private key from PRIVATE_KEY, or read from PRIVATE_KEY_PATH."""
@@ -88,6 +128,13 @@ class Settings(BaseSettings):
 
     def missing_app_settings(self) -> list[str]:
         """One line per GitHub App setting still needed before webhooks can be served."""
+        missing = self.missing_app_credentials()
+        if self.webhook_secret is None:
+            missing.append("WEBHOOK_SECRET: the webhook secret you set on the App's settings page")
+        return missing
+
+    def missing_app_credentials(self) -> list[str]:
+        """What a worker needs to act as the App (it never sees webhooks, so no secret)."""
         missing = []
         if self.app_id is None:
             missing.append("APP_ID: the App ID shown on the GitHub App's settings page")
@@ -98,10 +145,6 @@ class Settings(BaseSettings):
             )
         elif self.private_key_path is not None and not self.private_key_path.is_file():
             missing.append(f"PRIVATE_KEY_PATH: no file at {self.private_key_path}")
-        if self.webhook_secret is None:
-            missing.append(
-                "WEBHOOK_SECRET: the webhook secret you set on the App's settings page"
-            )
         return missing
 
     def refuse_unsafe(self) -> None:

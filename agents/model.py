@@ -1,0 +1,292 @@
+"""Which model a role runs on, and the Messages API client the agent loop calls.
+
+A model is named the way people write it in role files and `ROLECALL_MODEL`: an alias
+(`sonnet`), a full id (`claude-sonnet-5-5`), `inherit`, or `provider,model` for another
+server that speaks the Anthropic Messages API (`ollama,qwen2.5-coder:7b`).
+`resolve_model` turns that into a `ModelRef`; `make_client` builds the SDK client for
+its provider; `ModelClient.create` sends one turn, streamed so long generations never
+meet an HTTP timeout, with prompt-caching marks placed so every turn re-reads the
+tools, the system prompt and the conversation so far from the cache.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic
+import httpx2
+from anthropic.types import Message
+
+DEFAULT_ALIASES: Mapping[str, str] = {
+    "sonnet": "claude-sonnet-5-5",
+    "opus": "claude-opus-5-5",
+    "haiku": "claude-haiku-5-5",
+}
+INHERIT = "inherit"
+# Ollama ignores the key, but the SDK insists on sending one; without a placeholder it
+# would fall back to ANTHROPIC_API_KEY and hand the Anthropic key to another server.
+_PLACEHOLDER_KEY = "not-needed"
+_EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
+
+
+class ModelError(Exception):
+    """A model name or provider Rolecall cannot use; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A server speaking the Anthropic Messages API.
+
+    `base_url=None` leaves the SDK's default (ANTHROPIC_BASE_URL, else
+    api.anthropic.com); `api_key=None` leaves the SDK's own lookup (ANTHROPIC_API_KEY)
+    for the `anthropic` provider only.
+    """
+
+    name: str
+    base_url: str | None = None
+    api_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A resolved model: which provider serves it, and its id there."""
+
+    provider: str
+    id: str
+
+    def __str__(self) -> str:
+        return self.id if self.provider == "anthropic" else f"{self.provider},{self.id}"
+
+
+KNOWN_PROVIDERS: Mapping[str, Provider] = {
+    "anthropic": Provider("anthropic"),
+    # Ollama serves the Anthropic Messages API at /v1/messages.
+    "ollama": Provider("ollama", base_url="http://localhost:11434"),
+}
+
+
+def get_provider(name: str, *, base_url: str | None = None, api_key: str | None = None) -> Provider:
+    """A known provider, with the caller's URL and key (from settings) laid over its defaults."""
+    known = KNOWN_PROVIDERS.get(name.strip().lower())
+    if known is None:
+        raise ModelError(
+            f"unknown model provider {name!r}: use one of {', '.join(sorted(KNOWN_PROVIDERS))} "
+            "(write `provider,model`, e.g. `ollama,qwen2.5-coder:7b`)"
+        )
+    return Provider(
+        name=known.name,
+        base_url=base_url if base_url is not None else known.base_url,
+        api_key=api_key if api_key is not None else known.api_key,
+    )
+
+
+def resolve_model(spec: str | None, *, default: str, aliases: Mapping[str, str]) -> ModelRef:
+    """Turn a role's `model:` (or None) into a provider and a model id.
+
+    `None` and `inherit` mean the default (itself resolved the same way); `sonnet`,
+    `opus` and `haiku` are aliases that `aliases` may override or extend; `provider,id`
+    picks another provider; anything else is a full Anthropic model id.
+    """
+    table = {**DEFAULT_ALIASES, **{k.lower(): v for k, v in aliases.items()}}
+    text = "" if spec is None else spec.strip()
+    if spec is not None and not text:
+        raise ModelError("the model name is empty: write an alias, a model id, or `inherit`")
+    if spec is None or text.lower() == INHERIT:
+        text = default.strip()
+        if not text or text.lower() == INHERIT:
+            raise ModelError("the default model (ROLECALL_MODEL) must name a model, not inherit")
+    return _parse(text, table, depth=0)
+
+
+def _parse(text: str, aliases: Mapping[str, str], *, depth: int) -> ModelRef:
+    if depth > 4:
+        raise ModelError(f"model alias {text!r} refers to itself")
+    provider, comma, model_id = text.partition(",")
+    if not comma:
+        provider, model_id = "anthropic", text
+    provider = provider.strip().lower()
+    model_id = model_id.strip()
+    if provider not in KNOWN_PROVIDERS:
+        get_provider(provider)  # raises the actionable error
+    if not model_id:
+        raise ModelError(f"{text!r} names a provider but no model: write `{provider},<model>`")
+    if provider == "anthropic":
+        target = aliases.get(model_id.lower())
+        if target is not None and target.strip().lower() != model_id.lower():
+            return _parse(target.strip(), aliases, depth=depth + 1)
+    return ModelRef(provider=provider, id=model_id)
+
+
+def make_client(
+    provider: Provider, *, max_retries: int = 4, timeout: float = 600
+) -> anthropic.Anthropic:
+    """An SDK client for `provider` whose own retries cover 408/409/429/5xx/529, bounded.
+
+    The SDK waits as `retry-after` says, else backs off exponentially (0.5 s doubling,
+    capped at 8 s) for at most `max_retries` retries; then the error reaches the caller.
+    """
+    api_key = provider.api_key
+    if api_key is None and provider.name != "anthropic":
+        api_key = _PLACEHOLDER_KEY
+    client = anthropic.Anthropic(
+        api_key=api_key,
+        base_url=provider.base_url,
+        max_retries=max_retries,
+        timeout=timeout,
+    )
+    if client.api_key is None and client.auth_token is None and client.credentials is None:
+        # Otherwise the SDK fails on the first request with a bare TypeError.
+        client.close()
+        raise ModelError(
+            "no credentials for the Anthropic API: set ANTHROPIC_API_KEY "
+            "(or name another provider, e.g. `ollama,<model>`)"
+        )
+    return client
+
+
+def _transient(error: anthropic.APIError) -> bool:
+    if isinstance(error, anthropic.APIConnectionError):
+        return True  # includes APITimeoutError
+    return isinstance(error, anthropic.APIStatusError) and error.type in _TRANSIENT_STREAM_ERRORS
+
+
+def _marked(block: Mapping[str, Any]) -> dict[str, Any]:
+    return {**block, "cache_control": dict(_EPHEMERAL)}
+
+
+def _mark_last_block(message: Mapping[str, Any]) -> dict[str, Any]:
+    content = message.get("content")
+    if isinstance(content, str):
+        blocks: list[Any] = [{"type": "text", "text": content}] if content else []
+    else:
+        blocks = list(content or [])
+    if blocks and isinstance(blocks[-1], Mapping):
+        blocks[-1] = _marked(blocks[-1])
+    return {**message, "content": blocks}
+
+
+def _strip_marks(message: Mapping[str, Any]) -> dict[str, Any]:
+    content = message.get("content")
+    if not isinstance(content, list):
+        return dict(message)
+    return {
+        **message,
+        "content": [
+            {k: v for k, v in block.items() if k != "cache_control"}
+            if isinstance(block, Mapping)
+            else block
+            for block in content
+        ],
+    }
+
+
+def with_cache_marks(
+    system: str, messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The request's system blocks, messages and tools with prompt-caching breakpoints.
+
+    Breakpoints go on the last tool, on the system prompt, on the last block of the
+    last user message (so the next turn reads the whole conversation from the cache)
+    and on the last block of the user message before it: the API looks for earlier
+    cache entries only about 20 blocks back, and a turn with many tool calls can add
+    more than that. Four in all, the API's maximum; marks already present on messages
+    are dropped so the count never exceeds it. The caller's objects are not modified.
+    """
+    marked_tools = [dict(tool) for tool in tools]
+    if marked_tools:
+        marked_tools[-1] = _marked(marked_tools[-1])
+    system_blocks = [_marked({"type": "text", "text": system})] if system else []
+    marked_messages = [_strip_marks(message) for message in messages]
+    user_indexes = [i for i, m in enumerate(marked_messages) if m.get("role") == "user"]
+    for index in user_indexes[-2:]:
+        marked_messages[index] = _mark_last_block(marked_messages[index])
+    return system_blocks, marked_messages, marked_tools
+
+
+# Error types the API may send in a mid-stream `error` event that are worth a new try.
+_TRANSIENT_STREAM_ERRORS = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
+
+
+class ModelClient:
+    """The agent loop's one way to call the model: streamed, cache-marked, typed.
+
+    The SDK retries a request that fails before its response starts; it cannot retry
+    one whose stream breaks halfway (a dropped connection, a read timeout between
+    events, an `overloaded_error` event). `create` retries those itself, at most
+    `stream_retries` times, so one hiccup does not end a long agent run.
+    """
+
+    def __init__(
+        self,
+        client: anthropic.Anthropic,
+        *,
+        stream_retries: int = 2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.stream_retries = stream_retries
+        self._sleep = sleep
+
+    @classmethod
+    def for_provider(
+        cls, provider: Provider, *, max_retries: int = 4, timeout: float = 600
+    ) -> ModelClient:
+        return cls(make_client(provider, max_retries=max_retries, timeout=timeout))
+
+    def create(
+        self,
+        model_id: str,
+        system: str,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]],
+        max_tokens: int,
+    ) -> Message:
+        """One assistant turn. Raises the SDK's `APIError` subclasses after all retries."""
+        system_blocks, marked_messages, marked_tools = with_cache_marks(system, messages, tools)
+        options: dict[str, Any] = {
+            "model": model_id,
+            "max_tokens": max_tokens,
+            "messages": marked_messages,
+        }
+        if system_blocks:
+            options["system"] = system_blocks
+        if marked_tools:
+            options["tools"] = marked_tools
+        attempt = 0
+        while True:
+            outcome = self._stream_once(options)
+            if isinstance(outcome, Message):
+                return outcome
+            if attempt >= self.stream_retries or not _transient(outcome):
+                raise outcome
+            attempt += 1
+            self._sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
+
+    def _stream_once(self, options: Mapping[str, Any]) -> Message | anthropic.APIError:
+        """One streamed request: the message, or the error that broke its stream.
+
+        Errors before the stream starts (after the SDK's own retries) propagate; errors
+        once it started are returned, as the SDK's types, for `create` to judge.
+        """
+        with self.client.messages.stream(**options) as stream:
+            try:
+                return stream.get_final_message()
+            except anthropic.APIError as error:
+                return error
+            except httpx2.TimeoutException as error:
+                timeout = anthropic.APITimeoutError(request=stream.response.request)
+                timeout.__cause__ = error
+                return timeout
+            except httpx2.TransportError as error:
+                dropped = anthropic.APIConnectionError(
+                    message=f"the response stream broke off: {error}",
+                    request=stream.response.request,
+                )
+                dropped.__cause__ = error
+                return dropped
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,268 @@
+"""GitHub clients: the App (JWT) and one repository (installation token), with the few verbs
+Rolecall uses.
+
+Every token is minted for the one repository and the permissions a job needs, so a
+job can touch nothing else. Everything posted passes through the job's `Redactor`.
+githubkit has no default timeout; every client here sets one, and turns off its HTTP
+cache, with which the timeout is silently ignored (hishel 1.x).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit.exception import RequestFailed
+
+from agents.redact import Redactor
+
+TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+# What a job needs, and no more (see app.yml for why each is there).
+JOB_PERMISSIONS: dict[str, str] = {
+    "contents": "write",
+    "issues": "write",
+    "pull_requests": "write",
+    "metadata": "read",
+}
+WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
+
+
+class GitHubError(Exception):
+    """A GitHub call failed in a way the tracking comment should explain."""
+
+
+@dataclass(frozen=True)
+class InstallationToken:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    full_name: str
+    default_branch: str
+    clone_url: str
+
+
+@dataclass(frozen=True)
+class PullRequestRef:
+    number: int
+    html_url: str
+    head_ref: str
+    draft: bool
+
+
+class GitHubApp:
+    """The App itself: authenticates as the App and mints installation tokens."""
+
+    def __init__(self, app_id: int, private_key_pem: str, api_url: str) -> None:
+        self.api_url = api_url
+        self._client = GitHub(
+            AppAuthStrategy(app_id, private_key_pem),
+            base_url=api_url,
+            timeout=TIMEOUT,
+            http_cache=False,
+        )
+        self._bot_login: str | None = None
+
+    def bot_login(self) -> str:
+        """`<slug>[bot]`, the login GitHub shows for everything the App does."""
+        if self._bot_login is None:
+            app = self._client.rest.apps.get_authenticated().parsed_data
+            if app is None or not app.slug:
+                raise GitHubError("GET /app returned no slug; check APP_ID and PRIVATE_KEY")
+            self._bot_login = f"{app.slug}[bot]"
+        return self._bot_login
+
+    def mint_token(
+        self, installation_id: int, repo_name: str, permissions: dict[str, str]
+    ) -> InstallationToken:
+        """A token for one repository with exactly `permissions`."""
+        # githubkit types `permissions` as a TypedDict of known names; ours is a plain dict.
+        response = self._client.rest.apps.create_installation_access_token(  # type: ignore[call-overload]
+            installation_id, repositories=[repo_name], permissions=permissions
+        )
+        data = response.parsed_data
+        return InstallationToken(token=data.token, expires_at=_as_utc(data.expires_at))
+
+    def repo(
+        self,
+        installation_id: int,
+        full_name: str,
+        redact: Redactor,
+        permissions: dict[str, str] | None = None,
+    ) -> RepoClient:
+        return RepoClient(self, installation_id, full_name, redact, permissions or JOB_PERMISSIONS)
+
+
+class RepoClient:
+    """One repository through an installation token that is re-minted before it expires."""
+
+    REFRESH_MARGIN = timedelta(minutes=5)
+
+    def __init__(
+        self,
+        app: GitHubApp,
+        installation_id: int,
+        full_name: str,
+        redact: Redactor,
+        permissions: dict[str, str],
+    ) -> None:
+        self.owner, self.name = full_name.split("/", 1)
+        self.full_name = full_name
+        self._app = app
+        self._installation_id = installation_id
+        self._permissions = permissions
+        self._redact = redact
+        self._lock = threading.Lock()
+        self._token: InstallationToken | None = None
+        self._client: GitHub[TokenAuthStrategy] | None = None
+
+    # -- auth -------------------------------------------------------------------------
+
+    def token(self) -> str:
+        """A live installation token (also for git, which receives it via its environment)."""
+        with self._lock:
+            now = datetime.now(UTC)
+            if self._token is None or self._token.expires_at - now < self.REFRESH_MARGIN:
+                self._token = self._app.mint_token(
+                    self._installation_id, self.name, self._permissions
+                )
+                self._redact.add(self._token.token)
+                self._client = GitHub(
+                    TokenAuthStrategy(self._token.token),
+                    base_url=self._app.api_url,
+                    timeout=TIMEOUT,
+                    http_cache=False,
+                )
+            return self._token.token
+
+    @property
+    def rest(self) -> Any:
+        self.token()
+        assert self._client is not None
+        return self._client.rest
+
+    @property
+    def graphql(self) -> Any:
+        self.token()
+        assert self._client is not None
+        return self._client.graphql
+
+    # -- reads ------------------------------------------------------------------------
+
+    def info(self) -> RepoInfo:
+        repo = self.rest.repos.get(self.owner, self.name).parsed_data
+        return RepoInfo(repo.full_name, repo.default_branch, repo.clone_url)
+
+    def branch_sha(self, branch: str) -> str:
+        return str(self.rest.repos.get_branch(self.owner, self.name, branch).parsed_data.commit.sha)
+
+    def permission(self, login: str) -> str:
+        """The live permission of `login`: admin, maintain, write, triage, read or none."""
+        try:
+            data = self.rest.repos.get_collaborator_permission_level(
+                self.owner, self.name, login
+            ).parsed_data
+        except RequestFailed as exc:
+            if exc.response.status_code == 404:
+                return "none"
+            raise
+        return str(data.permission)
+
+    def issue(self, number: int) -> Any:
+        return self.rest.issues.get(self.owner, self.name, number).parsed_data
+
+    def issue_comments(self, number: int) -> list[Any]:
+        return list(self._paginate(self.rest.issues.list_comments, self.owner, self.name, number))
+
+    def find_open_pull(self, head_branch: str) -> PullRequestRef | None:
+        pulls = self.rest.pulls.list(
+            self.owner, self.name, state="open", head=f"{self.owner}:{head_branch}"
+        ).parsed_data
+        return _pull_ref(pulls[0]) if pulls else None
+
+    # -- writes (all redacted) ----------------------------------------------------------
+
+    def react(self, comment_id: int, content: str = "eyes") -> None:
+        self.rest.reactions.create_for_issue_comment(
+            self.owner, self.name, comment_id, data={"content": content}
+        )
+
+    def comment(self, issue_number: int, body: str) -> int:
+        created = self.rest.issues.create_comment(
+            self.owner, self.name, issue_number, data={"body": self._redact(body)}
+        ).parsed_data
+        return int(created.id)
+
+    def update_comment(self, comment_id: int, body: str) -> None:
+        self.rest.issues.update_comment(
+            self.owner, self.name, comment_id, data={"body": self._redact(body)}
+        )
+
+    def open_draft_pull(
+        self, *, title: str, body: str, head: str, base: str, draft: bool = True
+    ) -> PullRequestRef:
+        """Open the PR, or return the one already open for `head` (a resumed job)."""
+        existing = self.find_open_pull(head)
+        if existing is not None:
+            return existing
+        try:
+            created = self.rest.pulls.create(
+                self.owner,
+                self.name,
+                data={
+                    "title": self._redact(title),
+                    "body": self._redact(body),
+                    "head": head,
+                    "base": base,
+                    "draft": draft,
+                },
+            ).parsed_data
+        except RequestFailed as exc:
+            if exc.response.status_code == 422:
+                again = self.find_open_pull(head)
+                if again is not None:
+                    return again
+                raise GitHubError(_error_message(exc)) from exc
+            raise
+        return _pull_ref(created)
+
+    @staticmethod
+    def _paginate(method: Any, *args: Any) -> Any:
+        page = 1
+        while True:
+            items = method(*args, per_page=100, page=page).parsed_data
+            yield from items
+            if len(items) < 100:
+                return
+            page += 1
+
+
+def _pull_ref(pull: Any) -> PullRequestRef:
+    return PullRequestRef(
+        number=int(pull.number),
+        html_url=str(pull.html_url),
+        head_ref=str(pull.head.ref),
+        draft=bool(pull.draft),
+    )
+
+
+def _error_message(exc: RequestFailed) -> str:
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return f"GitHub answered {exc.response.status_code}"
+    messages = [str(body.get("message", ""))]
+    for error in body.get("errors") or []:
+        if isinstance(error, dict) and error.get("message"):
+            messages.append(str(error["message"]))
+    return f"GitHub answered {exc.response.status_code}: " + " ".join(m for m in messages if m)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,136 @@
+"""The few webhook fields a decision reads, as small pydantic models.
+
+The request path must answer GitHub quickly, and `githubkit.webhooks.parse` costs about
+1.2 ms per delivery; validating these models costs a few microseconds because they read
+only what the handlers need and ignore everything else. Full parsing, when wanted,
+belongs in the worker. A payload missing a field a decision needs raises `EventError`
+naming the field, rather than a decision being made on a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+
+class EventError(ValueError):
+    """A payload lacks (or mistypes) a field the decision needs; `problems` lists them."""
+
+    def __init__(self, event: str, problems: list[str]) -> None:
+        super().__init__(f"{event} payload is not usable: {'; '.join(problems)}")
+        self.event = event
+        self.problems = problems
+
+
+class _Fields(BaseModel):
+    """Read-only, and deaf to every field not declared: GitHub adds fields over time."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Account(_Fields):
+    """A sender or author. `type` is "User", "Bot", "Organization" or "Mannequin"."""
+
+    login: str
+    type: str
+    id: int
+
+
+class Installation(_Fields):
+    id: int
+
+
+class Owner(_Fields):
+    login: str
+
+
+class Repository(_Fields):
+    id: int
+    name: str
+    full_name: str
+    owner: Owner
+    default_branch: str
+
+
+class Issue(_Fields):
+    """An issue, or the issue side of a pull request (then `pull_request` is present)."""
+
+    number: int
+    title: str
+    body: str | None = None
+    state: str
+    created_at: datetime
+    user: Account
+    pull_request: Any = None
+
+    @property
+    def is_pull_request(self) -> bool:
+        """Whether this "issue" is a pull request: GitHub marks those with `pull_request`.
+
+        Presence is what counts (even a null value), so an odd payload errs towards
+        "pull request", where `/implement` only earns an explanation.
+        """
+        return "pull_request" in self.model_fields_set
+
+
+class Comment(_Fields):
+    id: int
+    body: str = ""
+    created_at: datetime
+    updated_at: datetime | None = None
+    user: Account
+    author_association: str
+
+    @field_validator("body", mode="before")
+    @classmethod
+    def _null_body_is_empty(cls, value: object) -> object:
+        return "" if value is None else value
+
+
+class Label(_Fields):
+    name: str
+
+
+class WebhookEvent(_Fields):
+    """What every event the handlers act on carries.
+
+    `installation` is optional because a repository webhook (not an App's) omits it; the
+    handlers ignore such deliveries rather than call them malformed.
+    """
+
+    action: str | None = None
+    sender: Account
+    installation: Installation | None = None
+    repository: Repository
+
+
+class IssueCommentEvent(WebhookEvent):
+    """`issue_comment`: a comment on an issue or on a pull request's conversation."""
+
+    issue: Issue
+    comment: Comment
+
+
+class IssuesEvent(WebhookEvent):
+    """`issues`: opened, labeled, … (`label` only on labeled/unlabeled)."""
+
+    issue: Issue
+    label: Label | None = None
+
+
+EventT = TypeVar("EventT", bound=WebhookEvent)
+
+
+def parse_event(model: type[EventT], payload: Mapping[str, Any], *, name: str = "") -> EventT:
+    """`payload` read as `model`, or `EventError` listing each missing or mistyped field."""
+    try:
+        return model.model_validate(payload if isinstance(payload, dict) else dict(payload))
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc']) or '(payload)'}: {error['msg']}"
+            for error in exc.errors(include_url=False)
+        ]
+        raise EventError(name or model.__name__, problems) from exc

@@ -1,0 +1,608 @@
+"""The Anthropic Messages API stand-in: a real HTTP server on 127.0.0.1.
+
+The real anthropic SDK talks to it over HTTP exactly as it talks to api.anthropic.com,
+so retries, timeouts, streaming and error mapping are the SDK's own. Tests tell the
+stand-in what to answer (`script`, `respond_with`) and how to misbehave (`fail_next`,
+`stall_next`), then assert on what it was sent (`requests`).
+
+    ms = ModelStandIn(api_key="test-key").start()
+    ms.script([Turn([text("Running tests."), tool_use("Bash", {"command": "pytest"})]), "Done."])
+    client = anthropic.Anthropic(api_key="test-key", base_url=ms.url)
+
+Token counts are estimates (about four characters per token, see `accounting`), but
+cache reads and writes follow the API's rules, so caching mistakes show up in usage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import socket
+import string
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from hmac import compare_digest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from standins.git_http import read_request_body
+from standins.model.accounting import (
+    PromptCache,
+    PromptUsage,
+    block_tokens,
+    flatten_prompt,
+    output_tokens,
+)
+from standins.model.turns import Text, Turn, TurnLike, as_turn
+from standins.model.validation import RequestError, validate_request
+
+MESSAGES_PATH = "/v1/messages"
+_ID_ALPHABET = string.ascii_letters + string.digits
+_TEXT_CHUNK = 24  # characters per text_delta, so streams have several deltas
+_JSON_CHUNK = 16  # characters per input_json_delta
+
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    502: "api_error",
+    503: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+_ERROR_MESSAGES = {
+    429: "This request would exceed the rate limit for your organization. Please try again later.",
+    500: "Internal server error",
+    529: "Overloaded",
+}
+
+Responder = Callable[[dict[str, Any]], TurnLike]
+
+
+def _new_id(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One HTTP request the stand-in received; `json` is None when the body was not JSON."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+    json: Any
+
+
+@dataclass(frozen=True)
+class _Fault:
+    status: int
+    headers: Mapping[str, str]
+    error_type: str
+    message: str
+    mid_stream: bool = False
+
+
+@dataclass(frozen=True)
+class _Stall:
+    seconds: float
+    mid_stream: bool
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Hands every request to the stand-in; HTTP/1.1 so the SDK can keep connections."""
+
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_POST(self) -> None:
+        self.server.standin._handle(self)
+
+    def do_GET(self) -> None:
+        self.server.standin._handle(self)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests assert on `requests`, not on a log."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], standin: ModelStandIn) -> None:
+        super().__init__(address, _Handler)
+        self.standin = standin
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (timeout tests do) is not an error worth a traceback."""
+
+
+class ModelStandIn:
+    """A scripted Anthropic Messages API on a random local port."""
+
+    def __init__(
+        self,
+        api_key: str = "test-key",
+        *,
+        min_cacheable_tokens: int = 1024,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.api_key = api_key
+        self._host = host
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+        self._clock_offset = 0.0
+        self._cache = PromptCache(min_cacheable_tokens=min_cacheable_tokens, clock=self._now)
+        self._turns: deque[TurnLike] = deque()
+        self._responder: Responder | None = None
+        self._faults: deque[_Fault] = deque()
+        self._stalls: deque[_Stall] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.errors: list[BaseException] = []
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> ModelStandIn:
+        """Bind a random port and serve in a background thread."""
+        if self._server is not None:
+            return self
+        self._released.clear()
+        self._server = _Server((self._host, 0), self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="model-standin",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; stalled responses are released so no thread is left waiting."""
+        self._released.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> ModelStandIn:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL to hand the SDK (`base_url=` or ANTHROPIC_BASE_URL)."""
+        if self._server is None:
+            raise RuntimeError("the model stand-in is not started; call start() first")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # -- what tests tell it ------------------------------------------------------------
+
+    def script(self, turns: Iterable[TurnLike]) -> None:
+        """Queue assistant turns, answered one per request, in order."""
+        with self._lock:
+            self._turns.extend(turns)
+
+    def respond_with(self, responder: Responder | None) -> None:
+        """Answer with `responder(request_json)` once the scripted turns are used up."""
+        with self._lock:
+            self._responder = responder
+
+    def fail_next(
+        self,
+        status: int = 429,
+        *,
+        headers: Mapping[str, str] | None = None,
+        times: int = 1,
+        error_type: str | None = None,
+        message: str | None = None,
+        mid_stream: bool = False,
+    ) -> None:
+        """Answer the next `times` requests with an API error of this status.
+
+        With `mid_stream=True` a streaming request gets a 200, `message_start`, then an
+        `error` event carrying the error body, as the API does when it fails after the
+        stream began (the SDK does not retry those). Faults never use a scripted turn.
+        """
+        fault = _Fault(
+            status=status,
+            headers=dict(headers or {}),
+            error_type=error_type or _ERROR_TYPES.get(status, "api_error"),
+            message=message or _ERROR_MESSAGES.get(status, f"Error {status}"),
+            mid_stream=mid_stream,
+        )
+        with self._lock:
+            self._faults.extend([fault] * times)
+
+    def stall_next(self, seconds: float, *, times: int = 1, mid_stream: bool = False) -> None:
+        """Hold the next `times` responses for `seconds` before answering.
+
+        By default the stall comes before the status line (a server that accepted the
+        request and went quiet); with `mid_stream=True` a streaming response stalls after
+        `message_start`, which exercises the client's read timeout between events. A
+        stalled request whose client has hung up is dropped without using a turn.
+        """
+        with self._lock:
+            self._stalls.extend([_Stall(seconds, mid_stream)] * times)
+
+    def advance(self, seconds: float) -> None:
+        """Move the stand-in's clock forward, to expire prompt-cache entries without waiting."""
+        with self._lock:
+            self._clock_offset += seconds
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, faults and refusals included."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def pending_turns(self) -> int:
+        with self._lock:
+            return len(self._turns)
+
+    def _now(self) -> float:
+        return time.monotonic() + self._clock_offset
+
+    # -- serving -----------------------------------------------------------------------
+
+    def _handle(self, handler: _Handler) -> None:
+        request_id = _new_id("req_")
+        try:
+            recorded = self._record(handler)
+            self._serve(handler, recorded, request_id)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True
+        except Exception as exc:  # a bug in the stand-in: say so to the client and the test
+            self.errors.append(exc)
+            with contextlib.suppress(OSError):
+                self._send_error(
+                    handler,
+                    500,
+                    "api_error",
+                    f"model stand-in failed: {exc!r}",
+                    request_id,
+                    headers={"x-should-retry": "false"},
+                )
+
+    def _record(self, handler: _Handler) -> RecordedRequest:
+        raw = read_request_body(handler) if handler.command == "POST" else b""
+        try:
+            parsed: Any = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        recorded = RecordedRequest(
+            method=handler.command,
+            path=handler.path,
+            headers={name.lower(): value for name, value in handler.headers.items()},
+            body=raw,
+            json=parsed,
+        )
+        with self._lock:
+            self._requests.append(recorded)
+        return recorded
+
+    def _serve(self, handler: _Handler, recorded: RecordedRequest, request_id: str) -> None:
+        if handler.command != "POST" or recorded.path.split("?")[0] != MESSAGES_PATH:
+            self._send_error(
+                handler, 404, "not_found_error", f"Not found: {recorded.path}", request_id
+            )
+            return
+        auth_problem = self._auth_problem(recorded.headers)
+        if auth_problem is not None:
+            self._send_error(handler, 401, "authentication_error", auth_problem, request_id)
+            return
+
+        with self._lock:
+            stall = self._stalls.popleft() if self._stalls else None
+        body = recorded.json if isinstance(recorded.json, dict) else None
+        streaming = bool(body and body.get("stream"))
+        if stall is not None and not (stall.mid_stream and streaming):
+            self._released.wait(stall.seconds)
+            if _client_gone(handler):
+                handler.close_connection = True
+                return
+
+        with self._lock:
+            fault = self._faults.popleft() if self._faults else None
+        if fault is not None and fault.mid_stream and streaming and body is not None:
+            self._send_broken_stream(handler, body, fault, request_id)
+            return
+        if fault is not None:
+            self._send_error(
+                handler,
+                fault.status,
+                fault.error_type,
+                fault.message,
+                request_id,
+                headers=fault.headers,
+            )
+            return
+
+        try:
+            if "anthropic-version" not in recorded.headers:
+                raise RequestError("anthropic-version: header is required")
+            if body is None:
+                raise RequestError("There was an error parsing the body: expected a JSON object")
+            validate_request(body)
+        except RequestError as error:
+            self._send_error(handler, error.status, error.error_type, error.message, request_id)
+            return
+
+        turn = self._next_turn(body)
+        if turn is None:
+            self._send_error(
+                handler,
+                500,
+                "api_error",
+                "model stand-in: no scripted turn left and no responder set",
+                request_id,
+                headers={"x-should-retry": "false"},
+            )
+            return
+
+        with self._lock:
+            prompt = self._cache.account(body["model"], flatten_prompt(body))
+        message = _render_message(turn, body, prompt)
+        if streaming:
+            mid_stall = stall.seconds if stall is not None and stall.mid_stream else 0.0
+            self._send_stream(handler, message, request_id, mid_stall)
+        else:
+            self._send_json(handler, 200, message, request_id)
+
+    def _next_turn(self, body: dict[str, Any]) -> Turn | None:
+        """The next scripted turn, else the responder's answer (called without the lock,
+        so a responder may look at `requests`)."""
+        with self._lock:
+            if self._turns:
+                return as_turn(self._turns.popleft())
+            responder = self._responder
+        if responder is not None:
+            return as_turn(responder(body))
+        return None
+
+    def _auth_problem(self, headers: Mapping[str, str]) -> str | None:
+        offered = headers.get("x-api-key")
+        authorization = headers.get("authorization", "")
+        if offered is None and authorization.lower().startswith("bearer "):
+            offered = authorization[len("bearer ") :].strip()
+        if not offered:
+            return "x-api-key header is required"
+        if not compare_digest(offered.encode(), self.api_key.encode()):
+            return "invalid x-api-key"
+        return None
+
+    # -- writing responses -------------------------------------------------------------
+
+    def _send_json(
+        self,
+        handler: _Handler,
+        status: int,
+        payload: Mapping[str, Any],
+        request_id: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.send_header("request-id", request_id)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+        handler.wfile.flush()
+
+    def _send_error(
+        self,
+        handler: _Handler,
+        status: int,
+        error_type: str,
+        message: str,
+        request_id: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        payload = {
+            "type": "error",
+            "error": {"type": error_type, "message": message},
+            "request_id": request_id,
+        }
+        self._send_json(handler, status, payload, request_id, headers)
+
+    def _send_stream(
+        self, handler: _Handler, message: dict[str, Any], request_id: str, stall: float
+    ) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        handler.send_header("Cache-Control", "no-cache")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.send_header("request-id", request_id)
+        handler.end_headers()
+        for index, event in enumerate(_stream_events(message)):
+            _write_event(handler, event)
+            if index == 0 and stall:
+                self._released.wait(stall)
+        handler.wfile.write(b"0\r\n\r\n")
+        handler.wfile.flush()
+
+    def _send_broken_stream(
+        self, handler: _Handler, body: Mapping[str, Any], fault: _Fault, request_id: str
+    ) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.send_header("request-id", request_id)
+        handler.end_headers()
+        start = {
+            "id": _new_id("msg_"),
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model", ""),
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 0, "output_tokens": 1},
+        }
+        error = {
+            "type": "error",
+            "error": {"type": fault.error_type, "message": fault.message},
+            "request_id": request_id,
+        }
+        for event in ({"type": "message_start", "message": start}, error):
+            _write_event(handler, event)
+        handler.wfile.write(b"0\r\n\r\n")
+        handler.wfile.flush()
+
+
+def _write_event(handler: _Handler, event: Mapping[str, Any]) -> None:
+    """One server-sent event, as one HTTP chunk, flushed so the client sees it now."""
+    frame = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+    handler.wfile.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
+    handler.wfile.flush()
+
+
+def _client_gone(handler: _Handler) -> bool:
+    """Whether the client closed its end while we stalled (it timed out and left)."""
+    sock = handler.connection
+    try:
+        sock.setblocking(False)
+        try:
+            return sock.recv(1, socket.MSG_PEEK) == b""
+        finally:
+            sock.setblocking(True)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def _render_message(turn: Turn, body: Mapping[str, Any], prompt: PromptUsage) -> dict[str, Any]:
+    """The assistant message for a turn, cut at max_tokens the way the API cuts it."""
+    budget = int(body["max_tokens"])
+    stop_reason: str = turn.resolved_stop_reason()
+    content: list[dict[str, Any]] = []
+    for block in turn.blocks:
+        if isinstance(block, Text):
+            rendered: dict[str, Any] = {"type": "text", "text": block.text}
+        else:
+            rendered = {
+                "type": "tool_use",
+                "id": block.id or _new_id("toolu_"),
+                "name": block.name,
+                "input": dict(block.input),
+            }
+        cost = block_tokens(rendered)
+        if cost > budget:
+            stop_reason = "max_tokens"
+            if isinstance(block, Text) and budget > 0:
+                content.append({"type": "text", "text": block.text[: budget * 4]})
+            break
+        budget -= cost
+        content.append(rendered)
+    if stop_reason == "tool_use" and not any(b["type"] == "tool_use" for b in content):
+        stop_reason = "end_turn"
+    return {
+        "id": _new_id("msg_"),
+        "type": "message",
+        "role": "assistant",
+        "model": body["model"],
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": _usage(prompt, output_tokens(content)),
+    }
+
+
+def _usage(prompt: PromptUsage, output: int) -> dict[str, Any]:
+    return {
+        "input_tokens": prompt.input_tokens,
+        "cache_creation_input_tokens": prompt.cache_creation,
+        "cache_read_input_tokens": prompt.cache_read,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": prompt.cache_creation_5m,
+            "ephemeral_1h_input_tokens": prompt.cache_creation_1h,
+        },
+        "output_tokens": output,
+        "service_tier": "standard",
+    }
+
+
+def _chunks(value: str, size: int) -> Iterator[str]:
+    for start in range(0, len(value), size):
+        yield value[start : start + size]
+
+
+def _stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The SSE events the API sends for `message`, in the API's order."""
+    usage = message["usage"]
+    start = {
+        **message,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {**usage, "output_tokens": 1},
+    }
+    yield {"type": "message_start", "message": start}
+    yield {"type": "ping"}
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            yield {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {"type": "text", "text": ""},
+            }
+            for piece in _chunks(block["text"], _TEXT_CHUNK):
+                yield {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "text_delta", "text": piece},
+                }
+        else:
+            yield {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {**block, "input": {}},
+            }
+            for piece in _chunks(json.dumps(block["input"]), _JSON_CHUNK):
+                yield {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "input_json_delta", "partial_json": piece},
+                }
+        yield {"type": "content_block_stop", "index": index}
+    yield {
+        "type": "message_delta",
+        "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+        "usage": {
+            "input_tokens": usage["input_tokens"],
+            "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
+            "cache_read_input_tokens": usage["cache_read_input_tokens"],
+            "output_tokens": usage["output_tokens"],
+        },
+    }
+    yield {"type": "message_stop"}
+
+
+__all__ = ["MESSAGES_PATH", "ModelStandIn", "RecordedRequest", "Responder"]

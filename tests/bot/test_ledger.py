@@ -1,0 +1,211 @@
+"""The ledger and recovery: what survives a restart, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bot.intake import INTERRUPTED, recover
+from bot.ledger import Ledger, NewDelivery, Recorded, runner_is_alive, this_runner
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def command(delivery_id: str, **job: object) -> NewDelivery:
+    return NewDelivery(
+        id=delivery_id,
+        event="issue_comment",
+        action="created",
+        decision="job",
+        reason="/implement",
+        job={
+            "kind": "implement",
+            "role": "implementer",
+            "repo_full_name": "octo/repo",
+            "issue_number": 7,
+            "trigger_at": datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+            **job,
+        },
+    )
+
+
+def ignored(delivery_id: str) -> NewDelivery:
+    return NewDelivery(
+        id=delivery_id, event="issues", action="opened", decision="ignored", reason="no label"
+    )
+
+
+@pytest.fixture
+def sqlite_ledger(tmp_path: Path) -> Iterator[Ledger]:
+    ledger = Ledger(f"sqlite:///{tmp_path / 'data' / 'rolecall.db'}")
+    ledger.create_schema()
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def postgres_ledger() -> Iterator[Ledger]:
+    schema = f"rolecall_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    ledger = Ledger(f"{POSTGRES}?options=-csearch_path%3D{schema}")
+    ledger.create_schema()
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger(request: pytest.FixtureRequest) -> Ledger:
+    name = "sqlite_ledger" if request.param == "sqlite" else "postgres_ledger"
+    ledger: Ledger = request.getfixturevalue(name)
+    return ledger
+
+
+def test_a_delivery_and_its_job_are_recorded_together(ledger: Ledger) -> None:
+    [recorded] = ledger.record_deliveries([command("d-1")])
+    assert not recorded.duplicate and recorded.job_id is not None
+    delivery = ledger.get_delivery("d-1")
+    job = ledger.get_job(recorded.job_id)
+    assert delivery is not None and job is not None
+    assert delivery.job_id == job.id and job.delivery_id == "d-1"
+    assert job.state == "queued" and job.attempts == 0
+    assert job.trigger_at == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    assert job.created_at.tzinfo is not None and delivery.received_at.tzinfo is not None
+
+
+def test_a_batch_dedupes_against_the_ledger_and_within_itself(ledger: Ledger) -> None:
+    ledger.record_deliveries([command("a")])
+    results = ledger.record_deliveries([command("a"), command("b"), ignored("c"), command("b")])
+    assert [r.duplicate for r in results] == [True, False, False, True]
+    assert results[1].job_id is not None and results[2].job_id is None
+    assert ledger.count_deliveries() == 3
+    assert ledger.count_jobs_by_state() == {"queued": 2}
+
+
+def test_jobs_move_through_their_states(ledger: Ledger) -> None:
+    [recorded] = ledger.record_deliveries([command("d-1")])
+    assert recorded.job_id is not None
+    job_id = recorded.job_id
+    claimed = ledger.claim_job(job_id)
+    assert claimed is not None and claimed.state == "running" and claimed.attempts == 1
+    assert claimed.runner == this_runner()
+    assert ledger.claim_job(job_id) is None  # a second copy of the id in the queue
+    ledger.update_job(job_id, phase="execute", turns=3, input_tokens=1200)
+    done = ledger.update_job(
+        job_id, state="succeeded", pr_url="https://github.com/octo/repo/pull/8", cost_usd=0.25
+    )
+    assert done.finished_at is not None and done.turns == 3 and done.cost_usd == 0.25
+    assert ledger.unfinished_jobs() == []
+    assert [job.id for job in ledger.list_jobs()] == [job_id]
+    assert ledger.list_jobs(state="queued") == []
+
+
+def test_update_job_refuses_unknown_fields_and_unknown_jobs(ledger: Ledger) -> None:
+    [recorded] = ledger.record_deliveries([command("d-1")])
+    assert recorded.job_id is not None
+    with pytest.raises(TypeError, match="no field"):
+        ledger.update_job(recorded.job_id, colour="blue")
+    with pytest.raises(LookupError):
+        ledger.update_job(recorded.job_id + 100, state="failed")
+
+
+def dead_runner() -> str:
+    """The runner name of a process of this host that has exited."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return f"{socket.gethostname()}:{process.pid}:1"
+
+
+def test_recover_requeues_queued_jobs_and_fails_interrupted_ones(ledger: Ledger) -> None:
+    results = ledger.record_deliveries(
+        [command("queued"), command("interrupted"), command("alive"), command("elsewhere")]
+    )
+    queued, interrupted, alive, elsewhere = (r.job_id or 0 for r in results)
+    assert 0 not in (queued, interrupted, alive, elsewhere)
+    ledger.update_job(interrupted, state="running", phase="execute", runner=dead_runner())
+    ledger.update_job(alive, state="running", runner=this_runner())
+    ledger.update_job(elsewhere, state="running", runner="another-host:1234:99")
+
+    enqueued: list[int] = []
+    recovery = recover(ledger, enqueued.append)
+
+    assert enqueued == [queued] == recovery.requeued
+    assert recovery.failed == [interrupted]
+    assert sorted(recovery.left_running) == sorted([alive, elsewhere])
+    failed = ledger.get_job(interrupted)
+    assert failed is not None
+    assert (failed.state, failed.outcome, failed.phase) == ("failed", INTERRUPTED, "execute")
+    assert failed.finished_at is not None
+
+
+def test_runner_liveness_tells_this_process_from_a_reused_pid() -> None:
+    assert runner_is_alive(this_runner()) is True
+    host, pid, _start = this_runner().split(":")
+    assert runner_is_alive(f"{host}:{pid}:12345") is False  # same pid, another start
+    assert runner_is_alive(dead_runner()) is False
+    assert runner_is_alive(None) is False
+    assert runner_is_alive("elsewhere:1:1") is None
+
+
+def test_the_default_sqlite_ledger_is_durable_wal(sqlite_ledger: Ledger) -> None:
+    with sqlite_ledger.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+@pytest.mark.postgres
+def test_two_receivers_sharing_postgres_record_a_redelivery_once(postgres_ledger: Ledger) -> None:
+    # Receiver A has inserted delivery "race" but not committed yet when receiver B,
+    # whose duplicate check could not see it, tries to record the same delivery.
+    other = Ledger(postgres_ledger.url)
+    held = other.engine.raw_connection()
+    cursor = held.cursor()
+    cursor.execute(
+        "INSERT INTO delivery (id, event, decision, reason, received_at) "
+        "VALUES ('race', 'issue_comment', 'ignored', 'receiver A', now())"
+    )
+    outcome: dict[str, list[Recorded]] = {}
+    second = threading.Thread(
+        target=lambda: outcome.update(b=postgres_ledger.record_deliveries([command("race")]))
+    )
+    second.start()
+    with psycopg.connect(POSTGRES, autocommit=True) as watcher:
+        deadline = time.monotonic() + 20
+        while not watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO delivery%'"
+        ).fetchone()[0]:  # type: ignore[index]
+            assert time.monotonic() < deadline, "receiver B never waited on A's insert"
+            time.sleep(0.01)
+    held.commit()
+    held.close()
+    second.join(20)
+    other.close()
+    [recorded] = outcome["b"]
+    assert recorded.duplicate and recorded.job_id is None
+    assert postgres_ledger.count_deliveries() == 1
+    assert postgres_ledger.count_jobs_by_state() == {}  # B's job row was rolled back
+
+
+def test_recover_keeps_going_when_the_queue_is_down(sqlite_ledger: Ledger) -> None:
+    results = sqlite_ledger.record_deliveries([command("a"), command("b")])
+
+    def queue_down(job_id: int) -> None:
+        raise ConnectionError("redis is not reachable")
+
+    recovery = recover(sqlite_ledger, queue_down)
+    assert recovery.unqueued == [r.job_id for r in results] and recovery.requeued == []
+    assert sqlite_ledger.count_jobs_by_state() == {"queued": 2}  # still there for next time
