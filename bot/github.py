@@ -264,5 +264,7 @@ def _error_message(exc: RequestFailed) -> str:
     return f"GitHub answered {exc.response.status_code}: " + " ".join(m for m in messages if m)
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _as_utc(value: datetime | str) -> datetime:
+    """GitHub's `expires_at` (githubkit keeps it as the string GitHub sent) as aware UTC."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -124,6 +124,8 @@ class Worker:
             ):
                 ctx.phase = phase.__name__.replace("write_", "")
                 self._save(ctx, phase=ctx.phase)
+                if ctx.job.tracking_comment_id is not None:
+                    self._track(ctx)  # the checklist shows the phase now under way
                 phase(ctx)
         except JobStopped as stop:
             stopped = stop
