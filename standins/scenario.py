@@ -21,7 +21,7 @@ from standins.model import ModelStandIn, TurnLike, text, tool_use
 REPO = "octo/calc"
 MODEL_API_KEY = "sk-ant-standin-0123456789abcdef"
 
-SAMPLE_FILES: dict[str, str] = {
+SAMPLE_FILES: dict[str, str | bytes] = {
     "README.md": "# calc\n\nA tiny calculator. Run the tests with `python3 -m unittest`.\n",
     "AGENTS.md": "Run `python3 -m unittest -q` before you finish.\n",
     "calc.py": 'def add(a, b):\n    """Return the sum of a and b."""\n    return a - b\n',
