@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from agents.executor import RunResult
+
 PHASES: tuple[tuple[str, str], ...] = (
     ("acknowledge", "Acknowledged"),
     ("authorize", "Checked the requester's permission"),
@@ -42,6 +44,19 @@ class Spend:
         tokens += self.cache_read_tokens + self.cache_write_tokens
         cost = f"${self.cost_usd:.4f}" if self.cost_usd is not None else "cost unknown"
         return f"{self.turns} turns · {tokens:,} tokens · {cost}"
+
+
+def spend_of(result: RunResult) -> Spend:
+    """The spend of an agent run (`agents.executor.RunResult`)."""
+    usage = result.usage
+    return Spend(
+        turns=result.turns,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_read_tokens=usage.cache_read_input_tokens,
+        cache_write_tokens=usage.cache_creation_input_tokens,
+        cost_usd=result.cost_usd,
+    )
 
 
 @dataclass(frozen=True)
