@@ -78,6 +78,9 @@ BASE_ENV: Mapping[str, str] = {
     "HOME": "/tmp",  # noqa: S108 - the sandbox's private tmpfs
     "LANG": "C.UTF-8",
     "TERM": "dumb",
+    # No bytecode caches: they litter the diff, and a same-size edit within the same
+    # second would leave a stale .pyc that makes the fixed code still run the old one.
+    "PYTHONDONTWRITEBYTECODE": "1",
 }
 BWRAP_MISSING = "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
 

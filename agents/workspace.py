@@ -611,6 +611,9 @@ def create_worktree(
             raise WorkspaceError(f"branch {branch!r} is not in the mirror; fetch_branch first")
         clone = ["clone", "--quiet", "--shared", "--no-checkout", "--template="]
         run_git([*clone, "--", str(mirror), str(worktree)], allow_file_protocol=True)
+    # Replace the config git clone wrote with Rolecall's own before any git runs in it,
+    # so a later difference can only mean someone changed it.
+    (worktree / ".git" / "config").write_bytes(_worktree_config(mirror))
     checkout = ["checkout", "--quiet", "--no-track", "--no-recurse-submodules"]
     try:
         _wt_git(worktree, [*checkout, "-B", branch, sha, "--"])

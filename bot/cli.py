@@ -32,7 +32,7 @@ Command = Callable[[argparse.Namespace], int]
 
 # Modules that add commands, each with `register(subparsers)`; imported when the parser is
 # built, so a command's dependencies load only for `rolecall`, not for the app.
-COMMAND_MODULES: tuple[str, ...] = ("bot.roles_cli",)
+COMMAND_MODULES: tuple[str, ...] = ("bot.roles_cli", "bot.demo")
 
 
 # --- the commands this module owns ----------------------------------------------------------

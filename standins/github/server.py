@@ -57,6 +57,8 @@ class RecordedRequest:
     json: Any
     status: int
     token_kind: str
+    # Wall-clock time the request arrived, for timelines (`rolecall demo`).
+    at: float = field(default_factory=time.time)
 
 
 @dataclass

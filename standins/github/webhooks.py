@@ -18,6 +18,7 @@ import http.client
 import json
 import queue
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,9 @@ class Delivery:
     url: str | None = None
     body: bytes = field(default=b"", repr=False)
     headers: dict[str, str] = field(default_factory=dict, repr=False)
+    # Wall-clock times it was created and answered, for timelines (`rolecall demo`).
+    sent_at: float = field(default_factory=time.time)
+    answered_at: float | None = None
     done: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
@@ -179,4 +183,5 @@ class Webhooks:
         except (OSError, http.client.HTTPException) as exc:
             delivery.error = f"{type(exc).__name__}: {exc}"
         finally:
+            delivery.answered_at = time.time()
             delivery.done.set()

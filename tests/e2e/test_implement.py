@@ -57,3 +57,156 @@ def test_implement_opens_a_draft_pull_request(rolecall: Rolecall) -> None:
     assert job["cache_write_tokens"] > 0, "the first turn writes the prompt cache"
     assert job["cache_read_tokens"] > 0, "later turns read the shared prefix from cache"
     assert job["cost_usd"] is not None and job["cost_usd"] > 0
+
+
+def test_a_redelivered_webhook_makes_no_second_job(rolecall: Rolecall) -> None:
+    github = rolecall.github
+    rolecall.stage.model.respond_with(fixing_agent())
+    issue = rolecall.stage.open_issue()
+    trigger = github.comment(REPO, "alice", issue, "/implement")
+    rolecall.wait_for_outcome(issue)
+
+    again = github.redeliver(trigger.delivery.id)
+
+    assert again.status == 200, again.response_body
+    assert len(rolecall.wait_for_jobs_to_settle()) == 1
+    assert len(github.pulls(REPO)) == 1
+    assert len(rolecall.bot_comments(issue)) == 1
+
+
+def test_a_reader_gets_one_polite_reply_and_no_work(rolecall: Rolecall) -> None:
+    github, model = rolecall.github, rolecall.stage.model
+    model.respond_with(fixing_agent())
+    issue = rolecall.stage.open_issue()
+    branches_before = github.branches(REPO)
+
+    github.comment(REPO, "mallory", issue, "/implement")
+    [job] = rolecall.wait_for_jobs_to_settle()
+
+    [reply] = rolecall.bot_comments(issue)
+    assert "@mallory" in reply["body"]
+    assert "write, maintain or admin access" in reply["body"]
+    assert job["state"] == "refused"
+    assert model.requests == []
+    assert github.pulls(REPO) == []
+    assert github.branches(REPO) == branches_before
+    assert not any(r.path.endswith("git-receive-pack") for r in github.requests)
+
+
+def test_commands_that_are_not_visible_new_and_human_start_nothing(rolecall: Rolecall) -> None:
+    github = rolecall.github
+    github.add_user("helper[bot]", type="Bot")
+    github.set_permission(REPO, "helper[bot]", "write")
+    issue = rolecall.stage.open_issue()
+
+    github.comment(REPO, "helper[bot]", issue, "/implement")
+    github.comment(REPO, "alice", issue, "> /implement")
+    github.comment(REPO, "alice", issue, "```\n/implement\n```")
+    github.comment(REPO, "alice", issue, "Use `/implement` when ready")
+    github.comment(REPO, "alice", issue, "<!-- /implement -->")
+    github.comment(REPO, "alice", issue, "/imple\u200bment")
+    edited = github.comment(REPO, "alice", issue, "thinking about it")
+    github.edit_comment(REPO, "alice", int(edited), "/implement")
+
+    alice_and_bot = [d for d in github.deliveries if d.event == "issue_comment"]
+    assert len(alice_and_bot) == 8
+    assert all(d.ok for d in alice_and_bot), [(d.status, d.response_body) for d in alice_and_bot]
+    assert rolecall.jobs() == []
+    assert rolecall.bot_comments(issue) == []
+    assert not any(r.path.endswith("/reactions") for r in github.requests)
+
+
+def test_the_turn_limit_ends_the_job_cleanly(stage, tmp_path) -> None:
+    from standins.model import tool_use
+    from standins.scenario import ScriptedAgent
+    from tests.e2e.conftest import start_rolecall, stop_rolecall
+
+    rolecall = start_rolecall(stage, tmp_path / "data", ROLECALL_MAX_TURNS="3")
+    try:
+        stage.model.respond_with(ScriptedAgent([], after=tool_use("Bash", {"command": "true"})))
+        issue = stage.open_issue()
+        stage.github.comment(REPO, "alice", issue, "/implement")
+
+        tracking = rolecall.wait_for_outcome(issue)
+
+        assert "turn limit (3 turns)" in tracking["body"]
+        assert "`execute`" in tracking["body"]
+        [job] = rolecall.jobs()
+        assert job["state"] == "failed"
+        assert "turn limit" in job["outcome"]
+        assert len(stage.model.requests) == 3
+        assert stage.github.pulls(REPO) == []
+        assert rolecall.process.poll() is None, "rolecall serve is still running"
+    finally:
+        stop_rolecall(rolecall)
+
+
+def test_inside_the_sandbox_no_credential_or_network_is_reachable(rolecall: Rolecall) -> None:
+    from urllib.parse import urlsplit
+
+    from standins.model import text, tool_use
+    from standins.scenario import MODEL_API_KEY, ScriptedAgent
+
+    github, model = rolecall.github, rolecall.stage.model
+    host_port = urlsplit(github.api_url).port
+    probes = [
+        "env",
+        "cat /proc/self/environ | tr '\\0' '\\n'",
+        "cat .git/config",
+        f"curl -sS -m 5 http://127.0.0.1:{host_port}/ ; echo curl-exit=$?",
+        "python3 -c \"import socket; socket.create_connection(('127.0.0.1', "
+        f'{host_port}), timeout=5)" ; echo socket-exit=$?',
+    ]
+    model.respond_with(
+        ScriptedAgent([tool_use("Bash", {"command": c}) for c in probes] + [text("done")])
+    )
+    issue = rolecall.stage.open_issue()
+    github.comment(REPO, "alice", issue, "/implement")
+    rolecall.wait_for_outcome(issue)
+
+    results = tool_results(model.requests[-1].json)
+    assert len(results) == len(probes)
+    env_output, environ, git_config, curl, sock = results
+    secrets = [
+        MODEL_API_KEY,
+        github.webhook_secret,
+        github.private_key_pem.splitlines()[1],
+        *installation_tokens(github),
+    ]
+    for output in results:
+        for secret in secrets:
+            assert secret not in output
+    assert "ANTHROPIC" not in env_output and "GITHUB" not in env_output
+    assert "PATH=" in env_output, "the probe really ran"
+    assert "APP_ID" not in environ and "PRIVATE_KEY" not in environ
+    assert "[core]" in git_config and "x-access-token" not in git_config
+    assert "curl-exit=0" not in curl
+    assert "socket-exit=0" not in sock and "socket-exit=" in sock
+    assert not any(r.headers.get("user-agent", "").startswith("curl") for r in github.requests)
+
+
+def tool_results(request: dict) -> list[str]:
+    """The text of every tool_result block the model was sent, in order."""
+    found = []
+    for message in request["messages"]:
+        if message["role"] != "user" or isinstance(message["content"], str):
+            continue
+        for block in message["content"]:
+            if block.get("type") == "tool_result":
+                content = block.get("content")
+                if isinstance(content, list):
+                    content = "".join(part.get("text", "") for part in content)
+                found.append(str(content))
+    return found
+
+
+def installation_tokens(github) -> set[str]:
+    """Every installation token Rolecall used, as the GitHub stand-in saw them."""
+    tokens = set()
+    for request in github.requests:
+        auth = request.headers.get("authorization", "")
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() in ("token", "bearer") and value and not value.startswith("eyJ"):
+            tokens.add(value)
+    assert tokens, "Rolecall authenticated with installation tokens"
+    return tokens
