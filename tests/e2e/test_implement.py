@@ -210,3 +210,21 @@ def installation_tokens(github) -> set[str]:
             tokens.add(value)
     assert tokens, "Rolecall authenticated with installation tokens"
     return tokens
+
+
+def test_no_change_means_no_pull_request_and_the_agent_is_quoted(rolecall: Rolecall) -> None:
+    from standins.model import text
+
+    answer = "The issue is already fixed on main: add() returns a + b there."
+    rolecall.stage.model.respond_with(lambda request: text(answer))
+    issue = rolecall.stage.open_issue()
+    rolecall.github.comment(REPO, "alice", issue, "/implement")
+
+    tracking = rolecall.wait_for_outcome(issue)
+
+    assert "without changing any files" in tracking["body"]
+    assert f"> {answer}" in tracking["body"]
+    assert rolecall.github.pulls(REPO) == []
+    assert set(rolecall.github.branches(REPO)) == {"main"}
+    [job] = rolecall.jobs()
+    assert job["state"] == "no_changes"
