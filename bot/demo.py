@@ -19,6 +19,8 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -56,50 +58,60 @@ def demo_command(args: argparse.Namespace) -> int:
 
 def run_demo(root: Path) -> dict[str, Any]:
     """Run the scenario under `root` and describe what happened, for people or as JSON."""
+    from standins.scenario import REPO, Stage, fixing_agent
+
+    with Stage(root / "stage") as stage, serve_on_stage(stage, root / "data"):
+        stage.model.respond_with(fixing_agent())
+        issue = stage.open_issue()
+        started = time.time()
+        stage.github.comment(REPO, "alice", issue, "/implement")
+        outcome = _wait_for_outcome(stage, issue)
+        return _report(stage, issue, started, outcome)
+
+
+@contextmanager
+def serve_on_stage(stage: Any, data: Path, *, workers: int = 1) -> Iterator[str]:
+    """Rolecall's web server and workers in this process, pointed at the stage's stand-ins.
+
+    Yields the base URL; the GitHub stand-in's webhooks go to it.
+    """
     import uvicorn
 
     from bot.app import create_app
     from bot.queue import build_queue
     from bot.settings import get_settings
-    from standins.scenario import REPO, Stage, fixing_agent
 
-    with Stage(root / "stage") as stage:
-        data = root / "data"
-        settings = get_settings(
-            **_settings_from(stage.rolecall_env(data)),
-            database_url=f"sqlite:///{data / 'rolecall.db'}",
-            queue_url=f"sqlite:///{data / 'queue.db'}",
-            workers=1,
-            sandbox="bwrap",
+    data.mkdir(parents=True, exist_ok=True)
+    settings = get_settings(
+        **_settings_from(stage.rolecall_env(data)),
+        database_url=f"sqlite:///{data / 'rolecall.db'}",
+        queue_url=f"sqlite:///{data / 'queue.db'}",
+        workers=workers,
+        sandbox="bwrap",
+    )
+    queue = build_queue(settings)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, enqueue=queue.enqueue),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
         )
-        data.mkdir(parents=True)
-        queue = build_queue(settings)
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings, enqueue=queue.enqueue),
-                host="127.0.0.1",
-                port=port,
-                log_level="warning",
-            )
-        )
-        serving = threading.Thread(target=server.run, daemon=True)
-        serving.start()
-        consumer = queue.start_workers(1)
-        try:
-            while not server.started:
-                time.sleep(0.02)
-            stage.github.webhook_url = f"http://127.0.0.1:{port}/api/github/webhooks"
-            stage.model.respond_with(fixing_agent())
-            issue = stage.open_issue()
-            started = time.time()
-            stage.github.comment(REPO, "alice", issue, "/implement")
-            outcome = _wait_for_outcome(stage, issue)
-            return _report(stage, issue, started, outcome)
-        finally:
-            server.should_exit = True
-            serving.join(timeout=10)
-            consumer.stop(graceful=True)
+    )
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
+    consumer = queue.start_workers(workers)
+    try:
+        while not server.started:
+            time.sleep(0.02)
+        url = f"http://127.0.0.1:{port}"
+        stage.github.webhook_url = f"{url}/api/github/webhooks"
+        yield url
+    finally:
+        server.should_exit = True
+        serving.join(timeout=10)
+        consumer.stop(graceful=True)
 
 
 def _settings_from(env: dict[str, str]) -> dict[str, Any]:
