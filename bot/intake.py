@@ -288,11 +288,11 @@ def _resolve(items: list[tuple[asyncio.Future[Recorded], Recorded | Exception]])
 
 @dataclass
 class Recovery:
-    """What `recover` found: jobs queued again, jobs failed, jobs left to a live runner."""
+    """What `recover` found: jobs queued again, jobs resumed, jobs left to a live runner."""
 
     requeued: list[int] = field(default_factory=list)
     unqueued: list[int] = field(default_factory=list)  # the queue refused them
-    failed: list[int] = field(default_factory=list)
+    resumed: list[int] = field(default_factory=list)  # interrupted mid-run, queued again
     left_running: list[int] = field(default_factory=list)
 
 
@@ -304,7 +304,9 @@ def recover(ledger: Ledger, enqueue: Enqueue) -> Recovery:
 
     Queued jobs are queued again (the queue may or may not still hold them; a job is
     claimed before it runs, so a second copy does nothing). Running jobs whose process
-    is gone are failed with a clear outcome instead of staying "running" for ever.
+    is gone are queued again to resume: the worker reuses their tracking comment and
+    finds their pull request by branch, so nothing is posted twice, and it fails them
+    cleanly (saying so on GitHub) once they have been interrupted too often.
     """
     recovery = Recovery()
     for job in ledger.unfinished_jobs():
@@ -322,15 +324,21 @@ def recover(ledger: Ledger, enqueue: Enqueue) -> Recovery:
             continue
         alive = runner_is_alive(job.runner)
         if alive is False:
-            ledger.update_job(job.id, state="failed", outcome=INTERRUPTED)
-            recovery.failed.append(job.id)
+            ledger.update_job(job.id, state="queued", outcome=INTERRUPTED, runner=None)
+            try:
+                enqueue(job.id)
+            except Exception:
+                log.exception("job %s could not be queued again; it stays queued", job.id)
+                recovery.unqueued.append(job.id)
+            else:
+                recovery.resumed.append(job.id)
         else:
             recovery.left_running.append(job.id)
-    if recovery.requeued or recovery.failed:
+    if recovery.requeued or recovery.resumed:
         log.info(
-            "recovered: %d job(s) queued again, %d interrupted job(s) failed",
+            "recovered: %d job(s) queued again, %d interrupted job(s) resumed",
             len(recovery.requeued),
-            len(recovery.failed),
+            len(recovery.resumed),
         )
     if recovery.left_running:
         log.info(

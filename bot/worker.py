@@ -16,14 +16,16 @@ from agents import workspace
 from agents.brief import system_prompt
 from agents.executor import Executor, Limits, RunResult
 from agents.model import ModelClient, Provider, get_provider, resolve_model
+from agents.netproxy import egress_for
 from agents.redact import Redactor
 from agents.roles import CLAUDE_DIR, COPILOT_DIR, RoleSet, discover_roles
 from agents.sandbox import make_sandbox
 from agents.tools import Toolbox
 from bot import render
 from bot.github import GitHubApp, RepoClient
-from bot.jobcontext import Context, JobStopped, Services
+from bot.jobcontext import Context, JobSkipped, JobStopped, Services
 from bot.ledger import Job, open_ledger
+from bot.loopbreaker import already_replied, stop_runaway_thread
 from bot.playbooks import PLAYBOOKS, Playbook
 from bot.settings import Settings
 from handlers.decisions import Reply, StartJob, decision_from_dict
@@ -31,6 +33,8 @@ from handlers.guards import has_write
 
 log = logging.getLogger("rolecall.worker")
 
+# A job interrupted by restarts more often than this is failed instead of resumed.
+MAX_ATTEMPTS = 2
 RUNTIME_TOOLS = frozenset({"Bash", "Read", "Write", "Edit", "Glob", "Grep", "TodoWrite"})
 
 
@@ -48,9 +52,13 @@ def run_job(job_id: int, settings: Settings) -> None:
     repo = svc.app.repo(job.installation_id, job.repo_full_name, redact)
     decision = decision_from_dict(job.decision_json)
     if isinstance(decision, Reply):
-        _post_reply(svc, job, decision, repo)
+        if already_replied(ledger, job):  # one reply per thread (bot.loopbreaker)
+            ledger.update_job(job_id, state="skipped", outcome="already replied on this thread")
+        else:
+            _post_reply(svc, job, decision, repo)
     elif isinstance(decision, StartJob) and decision.kind in PLAYBOOKS:
-        Worker(svc, PLAYBOOKS[decision.kind]).run(Context(job, decision, repo, redact))
+        if not stop_runaway_thread(ledger, job, repo, settings.max_jobs_per_thread_per_hour):
+            Worker(svc, PLAYBOOKS[decision.kind]).run(Context(job, decision, repo, redact))
     else:
         ledger.update_job(job_id, state="failed", outcome=f"no playbook for {decision!r}")
 
@@ -77,7 +85,13 @@ class Worker:
     def run(self, ctx: Context) -> None:
         stopped: JobStopped | None = None
         try:
+            if ctx.job.attempts > MAX_ATTEMPTS:
+                raise JobStopped(
+                    f"The job was interrupted by a restart {ctx.job.attempts - 1} times, so "
+                    "Rolecall stopped retrying it. Comment `/retry` to run it again."
+                )
             for phase in (
+                self.screen,
                 self.acknowledge,
                 self.authorize,
                 self.prepare,
@@ -99,6 +113,10 @@ class Worker:
             self.finish(ctx, stopped)
 
     # -- phases -----------------------------------------------------------------------
+
+    def screen(self, ctx: Context) -> None:
+        """Whether there is anything to do at all, before anything is posted (see Fix)."""
+        self.playbook.screen(self.svc, ctx)
 
     def acknowledge(self, ctx: Context) -> None:
         """👀 on the trigger and the tracking comment, before anything slow."""
@@ -139,12 +157,22 @@ class Worker:
         """The agent loop, with tools confined to the checkout and commands in bubblewrap."""
         assert ctx.worktree is not None and ctx.mirror is not None
         assert ctx.role is not None and ctx.model is not None
-        sandbox = make_sandbox(
-            self.settings.sandbox,
-            ctx.worktree,
-            allow_unsafe=self.settings.allow_unsafe_sandbox,
-            read_only_paths=[ctx.mirror],
+        # No network, unless the role is granted the allow-list proxy (agents.netproxy).
+        egress = egress_for(
+            self.settings.network_allowlist, self.settings.network_roles_set(), ctx.role.name
         )
+        try:
+            sandbox = make_sandbox(
+                self.settings.sandbox,
+                ctx.worktree,
+                allow_unsafe=self.settings.allow_unsafe_sandbox,
+                read_only_paths=[ctx.mirror],
+                egress_dir=egress.directory if egress is not None else None,
+            )
+        except BaseException:
+            if egress is not None:
+                egress.stop()
+            raise
         tools = sorted(ctx.role.tools & RUNTIME_TOOLS)
         toolbox = Toolbox(
             ctx.worktree, sandbox, tools, command_timeout=self.settings.command_timeout
@@ -159,11 +187,15 @@ class Worker:
         )
         client = ModelClient.for_provider(self._provider(ctx))
         try:
+            if egress is not None:
+                egress.start()
             executor = Executor(client, ctx.model, toolbox, limits, transcript, redact=ctx.redact)
             system = system_prompt(ctx.role.instructions, ctx.repo.full_name, tools)
             ctx.result = result = executor.run(system, ctx.brief)
         finally:
             client.close()
+            if egress is not None:
+                egress.stop()
         ctx.commands = toolbox.commands
         self._save(
             ctx,
@@ -184,6 +216,9 @@ class Worker:
         """Always: the tracking comment tells the outcome; the ledger holds the end state."""
         state = "succeeded" if stopped is None else stopped.state
         detail = "" if stopped is None else stopped.reason
+        if isinstance(stopped, JobSkipped):  # nothing was posted, and nothing will be
+            self._save(ctx, state=state, outcome=ctx.redact(detail))
+            return
         try:
             self._track(ctx, outcome=state, detail=detail)
         except Exception:
@@ -209,6 +244,8 @@ class Worker:
                     detail=detail,
                     pr_url=ctx.pr_url,
                     spend=render.spend_of(ctx.result) if ctx.result else None,
+                    kind=ctx.decision.kind,
+                    report=ctx.report,
                 )
             )
         if ctx.job.tracking_comment_id is None:

@@ -129,26 +129,30 @@ def dead_runner() -> str:
     return f"{socket.gethostname()}:{process.pid}:1"
 
 
-def test_recover_requeues_queued_jobs_and_fails_interrupted_ones(ledger: Ledger) -> None:
+def test_recover_requeues_queued_jobs_and_resumes_interrupted_ones(ledger: Ledger) -> None:
     results = ledger.record_deliveries(
         [command("queued"), command("interrupted"), command("alive"), command("elsewhere")]
     )
     queued, interrupted, alive, elsewhere = (r.job_id or 0 for r in results)
     assert 0 not in (queued, interrupted, alive, elsewhere)
-    ledger.update_job(interrupted, state="running", phase="execute", runner=dead_runner())
+    ledger.update_job(
+        interrupted, state="running", phase="execute", runner=dead_runner(), attempts=1
+    )
     ledger.update_job(alive, state="running", runner=this_runner())
     ledger.update_job(elsewhere, state="running", runner="another-host:1234:99")
 
     enqueued: list[int] = []
     recovery = recover(ledger, enqueued.append)
 
-    assert enqueued == [queued] == recovery.requeued
-    assert recovery.failed == [interrupted]
+    assert enqueued == [queued, interrupted]
+    assert recovery.requeued == [queued]
+    assert recovery.resumed == [interrupted]
     assert sorted(recovery.left_running) == sorted([alive, elsewhere])
-    failed = ledger.get_job(interrupted)
-    assert failed is not None
-    assert (failed.state, failed.outcome, failed.phase) == ("failed", INTERRUPTED, "execute")
-    assert failed.finished_at is not None
+    resumed = ledger.get_job(interrupted)
+    assert resumed is not None
+    assert (resumed.state, resumed.outcome, resumed.runner) == ("queued", INTERRUPTED, None)
+    claimed = ledger.claim_job(interrupted)
+    assert claimed is not None and claimed.attempts == 2, "the resumed run is a second attempt"
 
 
 def test_runner_liveness_tells_this_process_from_a_reused_pid() -> None:
