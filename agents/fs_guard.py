@@ -24,6 +24,10 @@ from pathlib import Path
 from typing import NoReturn
 
 MAX_WRITE_BYTES = 10 * 1024**2
+# Directories whose files Rolecall never changes. Workflows run with the repository's
+# secrets: a change to one is refused here, up front, and again at delivery
+# (`bot.trust.check_outgoing`) in case Bash wrote it.
+PROTECTED_DIRECTORIES = (".github/workflows",)
 DEFAULT_WORKTREE_GROWTH = 1024**3
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -196,6 +200,13 @@ class Worktree:
             raise PathRefused(
                 f"{self.display(rel)} is inside .git; the file tools do not write there "
                 "(use git commands through Bash)"
+            )
+        if any(rel == p or rel.startswith(p + "/") for p in PROTECTED_DIRECTORIES):
+            raise PathRefused(
+                f"{self.display(rel)} is a GitHub Actions workflow; Rolecall never changes "
+                "workflows (that takes the `workflows` permission, which it does not have), "
+                "and a change there would stop the whole delivery. Describe the workflow "
+                "change in your final message instead"
             )
 
     def write_bytes(self, rel: str, data: bytes, *, edit_of: int | None = None) -> bool:

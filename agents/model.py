@@ -12,7 +12,7 @@ tools, the system prompt and the conversation so far from the cache.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,12 +83,19 @@ def get_provider(name: str, *, base_url: str | None = None, api_key: str | None 
     )
 
 
-def resolve_model(spec: str | None, *, default: str, aliases: Mapping[str, str]) -> ModelRef:
+def resolve_model(
+    spec: str | None,
+    *,
+    default: str,
+    aliases: Mapping[str, str],
+    providers: Collection[str] = tuple(KNOWN_PROVIDERS),
+) -> ModelRef:
     """Turn a role's `model:` (or None) into a provider and a model id.
 
     `None` and `inherit` mean the default (itself resolved the same way); `sonnet`,
     `opus` and `haiku` are aliases that `aliases` may override or extend; `provider,id`
-    picks another provider; anything else is a full Anthropic model id.
+    picks another provider; anything else is a full Anthropic model id. `providers` are
+    the provider names this deployment can reach (settings may add to the known ones).
     """
     table = {**DEFAULT_ALIASES, **{k.lower(): v for k, v in aliases.items()}}
     text = "" if spec is None else spec.strip()
@@ -98,10 +105,13 @@ def resolve_model(spec: str | None, *, default: str, aliases: Mapping[str, str])
         text = default.strip()
         if not text or text.lower() == INHERIT:
             raise ModelError("the default model (ROLECALL_MODEL) must name a model, not inherit")
-    return _parse(text, table, depth=0)
+    names = frozenset(name.strip().lower() for name in providers)
+    return _parse(text, table, names, depth=0)
 
 
-def _parse(text: str, aliases: Mapping[str, str], *, depth: int) -> ModelRef:
+def _parse(
+    text: str, aliases: Mapping[str, str], providers: frozenset[str], *, depth: int
+) -> ModelRef:
     if depth > 4:
         raise ModelError(f"model alias {text!r} refers to itself")
     provider, comma, model_id = text.partition(",")
@@ -109,14 +119,17 @@ def _parse(text: str, aliases: Mapping[str, str], *, depth: int) -> ModelRef:
         provider, model_id = "anthropic", text
     provider = provider.strip().lower()
     model_id = model_id.strip()
-    if provider not in KNOWN_PROVIDERS:
-        get_provider(provider)  # raises the actionable error
+    if provider not in providers:
+        raise ModelError(
+            f"unknown model provider {provider!r}: use one of {', '.join(sorted(providers))} "
+            "(write `provider,model`, e.g. `ollama,qwen2.5-coder:7b`)"
+        )
     if not model_id:
         raise ModelError(f"{text!r} names a provider but no model: write `{provider},<model>`")
     if provider == "anthropic":
         target = aliases.get(model_id.lower())
         if target is not None and target.strip().lower() != model_id.lower():
-            return _parse(target.strip(), aliases, depth=depth + 1)
+            return _parse(target.strip(), aliases, providers, depth=depth + 1)
     return ModelRef(provider=provider, id=model_id)
 
 

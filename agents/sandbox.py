@@ -19,7 +19,10 @@ What bubblewrap confines (each point has a test in tests/agents/test_sandbox.py)
   bound read-only over themselves. Index, objects and refs stay writable, so the agent
   can commit; it cannot add a hook or change git config.
 - Namespaces: `--unshare-all` (user, pid, net, ipc, uts, cgroup); the network is only a
-  loopback interface unless `network=True`; nested user namespaces are disabled;
+  loopback interface unless `network=True`; with `egress_dir`, the one way out is the
+  host's allow-list proxy (`agents.netproxy`), reached through a Unix socket bound
+  read-only and a forwarder on the sandbox's own loopback; nested user namespaces are
+  disabled;
   `--cap-drop ALL`, `no_new_privs`, `--new-session` (no TIOCSTI into our terminal),
   `--die-with-parent`.
 - Environment: cleared; only PATH, HOME=/tmp, LANG, TERM and the caller's extras, which
@@ -30,10 +33,12 @@ What bubblewrap confines (each point has a test in tests/agents/test_sandbox.py)
   whose process group is killed as well, and the cgroup when there is one.
 - Resources: see `agents.sandbox_limits` (rlimits always; cgroup pids/memory when
   writable). Output is read incrementally and capped head+tail; a command that writes
-  more than `ResourceLimits.output_bytes` is stopped.
+  more than `ResourceLimits.output_bytes` is stopped. The worktree is watched while a
+  command runs (`WorktreeWatch`): one that grows it past the allowed growth is stopped.
 
-Not enforced: total disk usage of the worktree (only `RLIMIT_FSIZE` per file, and the
-file tools' own cap); CPU share (only the timeout bounds it); a fork bomb when running as
+Not enforced: a hard disk quota (the worktree watch looks every 0.1 s or so, so a command
+can overshoot by what the disk writes in that time, and `RLIMIT_FSIZE` caps each file);
+CPU share (only the timeout bounds it); a fork bomb when running as
 root without a writable cgroup v1 `pids` hierarchy, e.g. root on a cgroup v2 host
 (`RLIMIT_NPROC` does not apply to root; the timeout and the PID namespace still end it);
 seccomp filtering (bubblewrap needs a compiled BPF program we do not ship). Everything
@@ -63,10 +68,19 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from agents.capping import DEFAULT_MAX_CHARS, StreamCap
+from agents.netproxy import (
+    SANDBOX_DIR,
+    forwarder_prologue,
+    proxy_environment,
+    sandbox_python,
+)
 from agents.sandbox_limits import (
     CommandCgroup,
+    DiskUsage,
     ResourceLimits,
+    WorktreeWatch,
     cgroup_launcher,
+    disk_usage,
     wrap_command,
 )
 
@@ -112,6 +126,8 @@ class CommandResult:
     output: str
     timed_out: bool
     truncated: bool
+    # The command grew the worktree past `ResourceLimits.worktree_growth_*` and was stopped.
+    over_quota: bool = False
 
 
 class Sandbox(Protocol):
@@ -241,6 +257,25 @@ class _ProcessRunner:
         self.limits = limits or ResourceLimits()
         self._active: set[_Execution] = set()
         self._active_lock = threading.Lock()
+        self._disk_cap: DiskUsage | None = None
+
+    def _watch_worktree(self) -> WorktreeWatch:
+        """Start watching the worktree for the command about to run.
+
+        The cap is set when the first command runs (the checkout plus the allowed
+        growth); a command that starts above it (an earlier one was stopped) may shrink
+        the tree but not grow it further.
+        """
+        now = disk_usage(self.worktree)
+        if self._disk_cap is None:
+            self._disk_cap = DiskUsage(
+                now.bytes + self.limits.worktree_growth_bytes,
+                now.entries + self.limits.worktree_growth_entries,
+            )
+        allowed = DiskUsage(
+            max(self._disk_cap.bytes, now.bytes), max(self._disk_cap.entries, now.entries)
+        )
+        return WorktreeWatch(self.worktree, allowed).start()
 
     def _argv(self, command: str, status_fd: int | None) -> list[str]:
         raise NotImplementedError
@@ -288,9 +323,11 @@ class _ProcessRunner:
         execution = _Execution(proc, cgroup)
         with self._active_lock:
             self._active.add(execution)
+        watch = self._watch_worktree()
         try:
-            return self._collect(execution, status_r, timeout)
+            return self._collect(execution, status_r, timeout, watch)
         finally:
+            watch.stop()
             with self._active_lock:
                 self._active.discard(execution)
             if proc.stdout is not None:
@@ -301,7 +338,7 @@ class _ProcessRunner:
                 cgroup.remove()
 
     def _collect(
-        self, execution: _Execution, status_r: int | None, timeout: float
+        self, execution: _Execution, status_r: int | None, timeout: float, watch: WorktreeWatch
     ) -> CommandResult:
         proc = execution.proc
         assert proc.stdout is not None
@@ -315,11 +352,14 @@ class _ProcessRunner:
             os.set_blocking(status_r, False)
             selector.register(status_r, selectors.EVENT_READ, "status")
         deadline = time.monotonic() + timeout
-        timed_out = overflow = adopted = False
+        timed_out = overflow = adopted = over_quota = False
         out_open = True
         try:
             while out_open:
                 if execution.cancelled.is_set():
+                    break
+                if watch.exceeded.is_set():
+                    over_quota = True
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -348,7 +388,7 @@ class _ProcessRunner:
                         stream.feed(data)
                     else:
                         out_open = False
-            stopped_early = timed_out or overflow or execution.cancelled.is_set()
+            stopped_early = timed_out or overflow or over_quota or execution.cancelled.is_set()
             exit_code = execution.finish(kill=stopped_early or out_open)
             if status_r is not None:
                 # The rest of bubblewrap's status; its writer is dead now, so this ends.
@@ -368,6 +408,12 @@ class _ProcessRunner:
             )
         if execution.cancelled.is_set():
             output += "\n[the command was cancelled]"
+        over_quota = watch.stop() or over_quota
+        if over_quota:
+            output += (
+                f"\n[{watch.describe()}; the command was stopped. Delete what it generated"
+                " (e.g. build output, downloads) before going on]"
+            )
         # bubblewrap reports an exit code only for a command that actually ran.
         ran = status_r is None or _status_value(bytes(status), "exit-code") is not None
         if not ran and not stopped_early:
@@ -376,7 +422,7 @@ class _ProcessRunner:
                 " — check that bubblewrap works here (`rolecall doctor`) and that unprivileged"
                 " user namespaces are allowed"
             )
-        return CommandResult(exit_code, output, timed_out, truncated)
+        return CommandResult(exit_code, output, timed_out, truncated, over_quota)
 
     def _drain(self, out_fd: int, stream: StreamCap) -> None:
         deadline = time.monotonic() + _KILL_GRACE
@@ -431,6 +477,7 @@ class BwrapSandbox(_ProcessRunner):
         *,
         read_only_paths: Sequence[Path] = (),
         network: bool = False,
+        egress_dir: Path | None = None,
         max_output_chars: int = DEFAULT_MAX_CHARS,
         env: Mapping[str, str] | None = None,
         limits: ResourceLimits | None = None,
@@ -440,6 +487,19 @@ class BwrapSandbox(_ProcessRunner):
             raise SandboxError(BWRAP_MISSING)
         self.bwrap = bwrap
         super().__init__(worktree, max_output_chars=max_output_chars, env=env, limits=limits)
+        # The egress proxy (agents.netproxy): its directory is bound read-only, and a
+        # forwarder inside relays the proxy port on the sandbox's own loopback to it.
+        self.egress_dir = Path(egress_dir).absolute() if egress_dir is not None else None
+        self._forwarder: tuple[str, list[str]] = ("", [])
+        if self.egress_dir is not None:
+            python = sandbox_python()
+            if python is None:
+                raise SandboxError(
+                    "the network allow-list needs python3 under /usr for its in-sandbox "
+                    "forwarder; install python3 or leave ROLECALL_NETWORK_ALLOWLIST empty"
+                )
+            self._forwarder = forwarder_prologue(python)
+            self.env.update(proxy_environment())
         self.read_only_paths = [Path(p).absolute() for p in read_only_paths]
         for path in self.read_only_paths:
             if not path.exists():
@@ -508,6 +568,8 @@ class BwrapSandbox(_ProcessRunner):
         ]  # fmt: skip
         for path in self.read_only_paths:
             args += ["--ro-bind", str(path), str(path)]
+        if self.egress_dir is not None:
+            args += ["--ro-bind", str(self.egress_dir), SANDBOX_DIR]
         args += ["--bind", str(self.worktree), str(self.worktree)]
         args += self._git_binds()
         args += ["--remount-ro", "/", "--chdir", str(self.worktree), "--clearenv"]
@@ -515,7 +577,8 @@ class BwrapSandbox(_ProcessRunner):
             args += ["--setenv", name, value]
         if status_fd is not None:
             args += ["--json-status-fd", str(status_fd)]
-        return [*args, "--", *wrap_command(command, self.limits)]
+        prologue, prologue_args = self._forwarder
+        return [*args, "--", *wrap_command(command, self.limits, prologue, prologue_args)]
 
 
 class UnsandboxedRunner(_ProcessRunner):
@@ -542,13 +605,23 @@ def make_sandbox(
     allow_unsafe: bool,
     read_only_paths: Sequence[Path] = (),
     network: bool = False,
+    egress_dir: Path | None = None,
     env: Mapping[str, str] | None = None,
     limits: ResourceLimits | None = None,
 ) -> Sandbox:
-    """The sandbox the settings ask for; "none" only when explicitly allowed."""
+    """The sandbox the settings ask for; "none" only when explicitly allowed.
+
+    `egress_dir` is a running `agents.netproxy.EgressProxy`'s directory: the only
+    network the sandbox then has is what that proxy admits.
+    """
     if kind == "bwrap":
         return BwrapSandbox(
-            worktree, read_only_paths=read_only_paths, network=network, env=env, limits=limits
+            worktree,
+            read_only_paths=read_only_paths,
+            network=network,
+            egress_dir=egress_dir,
+            env=env,
+            limits=limits,
         )
     if kind == "none":
         if not allow_unsafe:

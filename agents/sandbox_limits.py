@@ -26,8 +26,10 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,10 +52,98 @@ class ResourceLimits:
     address_space_bytes: int = 8 * GIB
     memory_bytes: int = 8 * GIB
     max_processes: int = 1024
-    file_size_bytes: int = 2 * GIB
+    file_size_bytes: int = 1 * GIB
     tmp_bytes: int = 1 * GIB
     output_bytes: int = 16 * MIB
     use_cgroup: bool = True
+    # How much a command may grow the worktree (disk actually allocated, and number of
+    # entries) beyond its size when the sandbox first ran a command, or beyond its size
+    # when the command started if that is larger: `WorktreeWatch` stops it past that.
+    worktree_growth_bytes: int = 1 * GIB
+    worktree_growth_entries: int = 100_000
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    """What a directory tree holds on disk: allocated bytes and entries (files, dirs, links)."""
+
+    bytes: int
+    entries: int
+
+
+def disk_usage(root: Path) -> DiskUsage:
+    """Allocated size (`st_blocks`, so sparse files count for what they really use) and
+    number of entries below `root`, never following symlinks."""
+    total = entries = 0
+    stack = [str(root)]
+    while stack:
+        directory = stack.pop()
+        try:
+            scan = os.scandir(directory)
+        except OSError:
+            continue
+        with scan:
+            for entry in scan:
+                entries += 1
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                total += info.st_blocks * 512
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+    return DiskUsage(total, entries)
+
+
+class WorktreeWatch:
+    """Watches a worktree while one command runs; `exceeded` is set once it is too big.
+
+    RLIMIT_FSIZE caps one file, not how many a command writes, and the worktree is on
+    the host's disk (a tmpfs cannot be laid over it without copying the repository), so
+    the tree is measured on a thread while the command runs and once after it: past the
+    limit, the command is killed. The interval grows with the time a measurement takes,
+    so a large repository does not keep a core busy; between two looks a command can
+    write at most what the disk takes in that interval, which bounds the overshoot.
+    """
+
+    def __init__(self, root: Path, allowed: DiskUsage) -> None:
+        self.root = root
+        self.allowed = allowed
+        self.exceeded = threading.Event()
+        self.seen = DiskUsage(0, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="rolecall-disk", daemon=True)
+
+    def start(self) -> WorktreeWatch:
+        self._thread.start()
+        return self
+
+    def _check(self) -> None:
+        self.seen = disk_usage(self.root)
+        if self.seen.bytes > self.allowed.bytes or self.seen.entries > self.allowed.entries:
+            self.exceeded.set()
+
+    def _watch(self) -> None:
+        interval = 0.1
+        while not self._stop.wait(interval) and not self.exceeded.is_set():
+            started = time.monotonic()
+            self._check()
+            interval = max(0.1, 3 * (time.monotonic() - started))
+
+    def stop(self) -> bool:
+        """Stop watching, measure once more; whether the limit was passed at any point."""
+        if not self._stop.is_set():
+            self._stop.set()
+            self._thread.join()
+            self._check()
+        return self.exceeded.is_set()
+
+    def describe(self) -> str:
+        return (
+            f"the working tree grew past its limit ({self.allowed.bytes // MIB} MiB, "
+            f"{self.allowed.entries} entries; it holds {self.seen.bytes // MIB} MiB, "
+            f"{self.seen.entries} entries)"
+        )
 
 
 def ulimit_prologue(limits: ResourceLimits) -> str:
@@ -71,10 +161,13 @@ def ulimit_prologue(limits: ResourceLimits) -> str:
     )
 
 
-def wrap_command(command: str, limits: ResourceLimits) -> list[str]:
-    """argv that sets the rlimits, then runs `command` with `bash -c` in a fresh shell."""
-    script = ulimit_prologue(limits) + 'exec /bin/bash -c "$1"'
-    return ["/bin/bash", "-c", script, "bash", command]
+def wrap_command(
+    command: str, limits: ResourceLimits, prologue: str = "", args: Sequence[str] = ()
+) -> list[str]:
+    """argv that sets the rlimits, runs `prologue` (which may read `args` as $2, $3, …),
+    then runs `command` with `bash -c` in a fresh shell."""
+    script = ulimit_prologue(limits) + prologue + 'exec /bin/bash -c "$1"'
+    return ["/bin/bash", "-c", script, "bash", command, *args]
 
 
 def _cgroup_v1_dir(controller: str) -> Path | None:

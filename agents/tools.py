@@ -372,7 +372,7 @@ class Toolbox:
                 " with every process it started."
             )
         text += f"\nExit code: {result.exit_code}"
-        return ToolResult(text, result.timed_out or result.exit_code != 0)
+        return ToolResult(text, result.timed_out or result.over_quota or result.exit_code != 0)
 
     # -- Read -------------------------------------------------------------------------
 

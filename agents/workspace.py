@@ -55,11 +55,13 @@ __all__ = [
     "branch_sha",
     "changed_files",
     "commit_all",
+    "commit_messages",
     "commits_since",
     "create_worktree",
     "diff",
     "diff_stat",
     "fetch_branch",
+    "fetch_pull_head",
     "head_sha",
     "list_default_branch_files",
     "mirror_path",
@@ -427,6 +429,29 @@ def fetch_branch(
     return sha
 
 
+def fetch_pull_head(
+    mirror: Path, clone_url: str, token: str, number: int, *, timeout: float = NETWORK_TIMEOUT
+) -> str:
+    """Fetch a pull request's head (`refs/pull/<n>/head`) into the mirror; return its SHA.
+
+    GitHub keeps that ref in the base repository for every PR, from a fork or not, so a
+    read-only job (a review) can check out a fork's PR without access to the fork.
+    """
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise WorkspaceError(f"not a pull request number: {number!r}")
+    _check_url(clone_url)
+    ref = f"refs/pull/{number}/head"
+    with _mirror_lock(mirror, exclusive=True):
+        run_git(
+            [*_FETCH, "--no-tags", "--", clone_url, f"+{ref}:{ref}"],
+            git_dir=mirror,
+            token=token,
+            timeout=timeout,
+        )
+        out = run_git(["rev-parse", "--verify", f"{ref}^{{commit}}"], git_dir=mirror)
+    return _check_sha(out)
+
+
 def branch_sha(mirror: Path, branch: str) -> str | None:
     """The SHA `branch` points at in the mirror, or None if there is no such branch."""
     branch = _check_branch(branch)
@@ -710,6 +735,13 @@ def commits_since(worktree: Path, base_sha: str) -> list[tuple[str, str]]:
         sha, _, subject = line.partition(" ")
         commits.append((sha, subject))
     return commits
+
+
+def commit_messages(worktree: Path, base_sha: str) -> str:
+    """The full messages (and author lines) of `base_sha..HEAD`: they leave with a push too."""
+    base_sha = _check_sha(base_sha)
+    log_format = "--format=%an <%ae>%n%cn <%ce>%n%B"
+    return _wt_git(worktree, ["log", "--no-show-signature", log_format, f"{base_sha}..HEAD", "--"])
 
 
 # --------------------------------------------------------------------------- push

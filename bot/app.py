@@ -8,6 +8,7 @@ behind are queued again or failed cleanly. Worker threads are not the app's busi
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from bot.github import BotLoginLearner, GitHubApp
 from bot.intake import Enqueue, Intake, recover
 from bot.ledger import JOB_STATES, open_ledger
 from bot.settings import Settings
@@ -24,10 +26,11 @@ from bot.webhooks import WEBHOOK_PATH, Decide, Receive, Scope, Send, WebhookEndp
 NEW_APP_URL = "https://github.com/settings/apps/new"
 
 
-def _default_decide() -> Decide:
+def _default_decide(settings: Settings) -> Decide:
+    """The handlers, told which bots may start work (ROLECALL_ALLOWED_BOTS)."""
     from handlers.router import dispatch
 
-    return dispatch
+    return functools.partial(dispatch, allowed_bots=settings.allowed_bot_logins())
 
 
 def _default_enqueue(settings: Settings) -> Enqueue:
@@ -64,15 +67,20 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         intake.start()
         recover(ledger, enqueue)
+        learner = _bot_login_learner(settings, endpoint)
+        if learner is not None:
+            learner.start()
         try:
             yield
         finally:
+            if learner is not None:
+                learner.stop()
             intake.stop()
 
     app = RolecallApp(title="Rolecall", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.webhook = WebhookEndpoint(
+    app.webhook = endpoint = WebhookEndpoint(
         secrets=settings.webhook_secrets(),
-        decide=decide or _default_decide(),
+        decide=decide or _default_decide(settings),
         intake=intake,
         bot_login=settings.bot_login,
     )
@@ -84,6 +92,28 @@ def create_app(
     return app
 
 
+def _bot_login_learner(settings: Settings, endpoint: WebhookEndpoint) -> BotLoginLearner | None:
+    """Learns the bot's login from `GET /app` unless it is configured (or cannot be).
+
+    In the background: start-up never waits on GitHub, and the handlers get the login as
+    soon as it is known (see `BotLoginLearner`).
+    """
+    if settings.bot_login or settings.missing_app_credentials():
+        return None
+    app_id = settings.app_id
+    assert app_id is not None  # missing_app_credentials checked it
+
+    def lookup() -> str:
+        pem = settings.private_key_pem()
+        assert pem is not None
+        return GitHubApp(app_id, pem, settings.github_api_url).bot_login()
+
+    def learned(login: str) -> None:
+        endpoint.bot_login = login
+
+    return BotLoginLearner(lookup, learned)
+
+
 def healthz(request: Request) -> JSONResponse:
     """200 while deliveries can be acknowledged; 503 when the intake writer is down."""
     state = request.app.state
@@ -92,6 +122,8 @@ def healthz(request: Request) -> JSONResponse:
     body: dict[str, Any] = {
         "status": "ok" if running else "intake stopped",
         "configured": not state.settings.missing_app_settings(),
+        # The App's bot login the handlers use; null until learned from GET /app.
+        "bot_login": request.app.webhook.bot_login,
         # How well commits are grouped since start: deliveries per fsync.
         "intake": {
             "deliveries": stats.deliveries,

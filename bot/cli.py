@@ -77,26 +77,36 @@ def configure_logging(settings: Settings) -> None:
         )
         if secret is not None
     ]
+    try:
+        pem = settings.private_key_pem()
+    except OSError:
+        pem = None  # an unreadable PRIVATE_KEY_PATH is reported where it is used
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_RedactingFilter(Redactor(known)))
+    handler.setFormatter(
+        RedactingFormatter(
+            Redactor([*known, *([pem] if pem else [])]),
+            "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     level = "DEBUG" if settings.log_level == "trace" else settings.log_level.upper()
     root.setLevel(level)
 
 
-class _RedactingFilter(logging.Filter):
-    def __init__(self, redact: Callable[[str], str]) -> None:
-        super().__init__()
+class RedactingFormatter(logging.Formatter):
+    """Redacts the whole formatted line, tracebacks included (invariant 6).
+
+    Redacting only `record.getMessage()` would miss `log.exception(...)`: the traceback
+    is added by the formatter and carries exception messages, which may hold a token.
+    """
+
+    def __init__(self, redact: Callable[[str], str], fmt: str) -> None:
+        super().__init__(fmt)
         self._redact = redact
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self._redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(super().format(record))
 
 
 def serve_command(args: argparse.Namespace) -> int:

@@ -9,7 +9,9 @@ cache, with which the timeout is silently ignored (hishel 1.x).
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +21,8 @@ from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
 from githubkit.exception import RequestFailed
 
 from agents.redact import Redactor
+
+log = logging.getLogger("rolecall.github")
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 # What a job needs, and no more (see app.yml for why each is there).
@@ -54,6 +58,70 @@ class PullRequestRef:
     html_url: str
     head_ref: str
     draft: bool
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    """A pull request as a PR job needs it: its branches, its author, where it lives."""
+
+    number: int
+    state: str
+    title: str
+    body: str
+    author: str
+    html_url: str
+    head_ref: str
+    head_sha: str
+    head_repo: str | None  # full name; None when the fork was deleted
+    base_ref: str
+    base_repo: str
+
+    @property
+    def is_from_fork(self) -> bool:
+        return self.head_repo is None or self.head_repo.casefold() != self.base_repo.casefold()
+
+
+@dataclass(frozen=True)
+class DiffFile:
+    """One changed file of a pull request, as GitHub's `/pulls/{n}/files` shows it."""
+
+    path: str
+    status: str
+    patch: str | None  # None for binary files and diffs GitHub will not show
+
+
+@dataclass(frozen=True)
+class ThreadState:
+    """A review thread as GraphQL knows it (REST has no threads and cannot resolve)."""
+
+    node_id: str
+    is_resolved: bool
+    comment_ids: tuple[int, ...]  # database ids, oldest first
+
+
+@dataclass(frozen=True)
+class ReviewRef:
+    id: int
+    html_url: str
+
+
+_THREADS_QUERY = """
+query($owner: String!, $name: String!, $number: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { id isResolved comments(first: 100) { nodes { databaseId } } }
+      }
+    }
+  }
+}
+"""
+_RESOLVE_MUTATION = """
+mutation($threadId: ID!) {
+  resolveReviewThread(input: {threadId: $threadId}) { thread { id isResolved } }
+}
+"""
 
 
 class GitHubApp:
@@ -97,6 +165,60 @@ class GitHubApp:
         permissions: dict[str, str] | None = None,
     ) -> RepoClient:
         return RepoClient(self, installation_id, full_name, redact, permissions or JOB_PERMISSIONS)
+
+
+class BotLoginLearner:
+    """Learns the App's bot login (`<slug>[bot]`) in the background, retrying until it can.
+
+    The webhook handlers need the login to tell "a pull request Rolecall opened" and to
+    ignore Rolecall's own events. `rolecall serve` must come up even when GitHub cannot be
+    reached, so the lookup never runs on the start-up path or the request path: a thread
+    asks `GET /app`, and on failure waits (1 s, then longer, at most `max_delay`) and asks
+    again, until it succeeds or `stop` is called. `on_learned` receives the login once.
+    """
+
+    def __init__(
+        self,
+        lookup: Callable[[], str],
+        on_learned: Callable[[str], None],
+        *,
+        first_delay: float = 1.0,
+        max_delay: float = 300.0,
+    ) -> None:
+        self._lookup = lookup
+        self._on_learned = on_learned
+        self._first_delay = first_delay
+        self._max_delay = max_delay
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rolecall-bot-login", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=1)  # a daemon: a lookup in flight is simply abandoned
+
+    def _run(self) -> None:
+        delay = self._first_delay
+        while not self._stop.is_set():
+            try:
+                login = self._lookup()
+            except Exception as exc:
+                log.warning(
+                    "could not learn the App's bot login from GET /app (%s); retrying in "
+                    "%.0f s. Reviews of Rolecall's pull requests are recognised by their "
+                    "rolecall/ branch until then; ROLECALL_BOT_LOGIN sets it explicitly",
+                    _one_line(exc),
+                    delay,
+                )
+                self._stop.wait(delay)
+                delay = min(delay * 2, self._max_delay)
+                continue
+            log.info("the App's bot login is %s", login)
+            self._on_learned(login)
+            return
 
 
 class RepoClient:
@@ -180,6 +302,47 @@ class RepoClient:
     def issue_comments(self, number: int) -> list[Any]:
         return list(self._paginate(self.rest.issues.list_comments, self.owner, self.name, number))
 
+    def pull(self, number: int) -> PullInfo:
+        data = self.rest.pulls.get(self.owner, self.name, number).parsed_data
+        head_repo = data.head.repo.full_name if data.head.repo is not None else None
+        return PullInfo(
+            number=int(data.number),
+            state=str(data.state),
+            title=str(data.title),
+            body=data.body or "",
+            author=data.user.login if data.user else "ghost",
+            html_url=str(data.html_url),
+            head_ref=str(data.head.ref),
+            head_sha=str(data.head.sha),
+            head_repo=head_repo,
+            base_ref=str(data.base.ref),
+            base_repo=str(data.base.repo.full_name),
+        )
+
+    def pull_files(self, number: int) -> list[DiffFile]:
+        files = self._paginate(self.rest.pulls.list_files, self.owner, self.name, number)
+        return [DiffFile(str(f.filename), str(f.status), f.patch or None) for f in files]
+
+    def review_comments(self, number: int) -> list[Any]:
+        """Every inline comment on the PR (githubkit models), oldest first."""
+        method = self.rest.pulls.list_review_comments
+        return list(self._paginate(method, self.owner, self.name, number))
+
+    def review_threads(self, number: int) -> list[ThreadState]:
+        """Every review thread of the PR with its resolved flag, through GraphQL."""
+        threads: list[ThreadState] = []
+        after: str | None = None
+        while True:
+            variables = {"owner": self.owner, "name": self.name, "number": number}
+            data = self.graphql.request(_THREADS_QUERY, {**variables, "after": after})
+            page = data["repository"]["pullRequest"]["reviewThreads"]
+            for node in page["nodes"]:
+                ids = tuple(int(c["databaseId"]) for c in node["comments"]["nodes"])
+                threads.append(ThreadState(str(node["id"]), bool(node["isResolved"]), ids))
+            if not page["pageInfo"]["hasNextPage"]:
+                return threads
+            after = page["pageInfo"]["endCursor"]
+
     def find_open_pull(self, head_branch: str) -> PullRequestRef | None:
         pulls = self.rest.pulls.list(
             self.owner, self.name, state="open", head=f"{self.owner}:{head_branch}"
@@ -204,10 +367,35 @@ class RepoClient:
             self.owner, self.name, comment_id, data={"body": self._redact(body)}
         )
 
-    def open_draft_pull(
-        self, *, title: str, body: str, head: str, base: str, draft: bool = True
-    ) -> PullRequestRef:
-        """Open the PR, or return the one already open for `head` (a resumed job)."""
+    def reply_to_review_comment(self, number: int, comment_id: int, body: str) -> int:
+        """Answer in the thread of inline comment `comment_id`; the reply's id."""
+        created = self.rest.pulls.create_reply_for_review_comment(
+            self.owner, self.name, number, comment_id, data={"body": self._redact(body)}
+        ).parsed_data
+        return int(created.id)
+
+    def resolve_thread(self, node_id: str) -> None:
+        self.graphql.request(_RESOLVE_MUTATION, {"threadId": node_id})
+
+    def comment_review(
+        self, number: int, *, commit_id: str, body: str, comments: list[dict[str, Any]]
+    ) -> ReviewRef:
+        """Post a review that only comments: Rolecall never approves or requests changes."""
+        data: dict[str, Any] = {
+            "commit_id": commit_id,
+            "body": self._redact(body),
+            "event": "COMMENT",
+            "comments": [{**c, "body": self._redact(str(c["body"]))} for c in comments],
+        }
+        review = self.rest.pulls.create_review(self.owner, self.name, number, data=data)
+        return ReviewRef(int(review.parsed_data.id), str(review.parsed_data.html_url))
+
+    def open_draft_pull(self, *, title: str, body: str, head: str, base: str) -> PullRequestRef:
+        """Open the PR as a draft, or return the one already open for `head` (a resumed job).
+
+        Always a draft (invariant 5): a person decides when it is ready, and Rolecall has
+        no verb to approve or merge.
+        """
         existing = self.find_open_pull(head)
         if existing is not None:
             return existing
@@ -220,7 +408,7 @@ class RepoClient:
                     "body": self._redact(body),
                     "head": head,
                     "base": base,
-                    "draft": draft,
+                    "draft": True,
                 },
             ).parsed_data
         except RequestFailed as exc:
@@ -262,6 +450,11 @@ def _error_message(exc: RequestFailed) -> str:
         if isinstance(error, dict) and error.get("message"):
             messages.append(str(error["message"]))
     return f"GitHub answered {exc.response.status_code}: " + " ".join(m for m in messages if m)
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
 
 
 def _as_utc(value: datetime | str) -> datetime:

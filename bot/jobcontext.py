@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents.brief import ReviewFeedback
 from agents.executor import RunResult
 from agents.model import ModelRef
 from agents.redact import Redactor
 from agents.roles import Role
 from agents.tools import CommandRecord
-from bot.github import GitHubApp, RepoClient, RepoInfo
+from bot.github import DiffFile, GitHubApp, PullInfo, RepoClient, RepoInfo
 from bot.ledger import Job, Ledger
+from bot.routing import RepoSetup
 from bot.settings import Settings
 from handlers.decisions import StartJob
 
@@ -32,6 +34,29 @@ class JobStopped(Exception):
         super().__init__(reason)
         self.reason = reason
         self.state = state
+
+
+class JobSkipped(JobStopped):
+    """Ends a job before anything is posted: the worker looked and found nothing to do.
+
+    A review that only says thanks, or one by somebody who cannot write, is not a request
+    for work; answering it would be noise. The ledger records the job as "skipped" with
+    the reason, and GitHub sees nothing.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, state="skipped")
+
+
+class JobParked(JobStopped):
+    """Ends this run of a job that must wait for the one running on its issue.
+
+    The job is already back in the ledger as queued (see bot.slots); the job running now
+    hands it the issue when it ends. Nothing more is written about it in this run.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, state="queued")
 
 
 @dataclass(frozen=True)
@@ -66,6 +91,16 @@ class Context:
     pr_url: str | None = None
     # What the outcome says when the job succeeds (a playbook sets it).
     success_note: str = ""
+    # Pull-request jobs (fix, review): the PR as read when the job was authorized, the head
+    # commit the checkout starts from, and what the brief was built from.
+    pull: PullInfo | None = None
+    head_sha: str = ""
+    feedback: ReviewFeedback | None = None
+    diff_files: list[DiffFile] = field(default_factory=list)
+    # Markdown the tracking comment ends with when the job succeeds (a playbook sets it).
+    report: str = ""
+    # The default branch's roles and .github/rolecall.yml (bot.repo_setup), once read.
+    setup: RepoSetup | None = None
 
     @property
     def job_id(self) -> int:

@@ -17,33 +17,38 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, Text, event, func, select, update
+from sqlalchemy import JSON, Column, Text, event, func, inspect, select, update
 from sqlalchemy import DateTime as SADateTime
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 from bot.settings import Settings
 
 DeliveryDecision = Literal["job", "ignored", "reply", "ping"]
-JobState = Literal["queued", "running", "succeeded", "failed", "cancelled", "no_changes", "refused"]
+JobState = Literal[
+    "queued", "running", "succeeded", "failed", "cancelled", "no_changes", "refused", "skipped"
+]
 JobKind = str  # "reply", or whatever kind the handlers' StartJob names ("implement", …)
 
 UNFINISHED_STATES: tuple[JobState, ...] = ("queued", "running")
 # "refused": the worker's live permission check said no (the sender cannot write).
+# "skipped": the worker looked and found nothing to do (a review that only says thanks),
+# and ended the job before posting anything.
 FINISHED_STATES: tuple[JobState, ...] = (
     "succeeded",
     "failed",
     "cancelled",
     "no_changes",
     "refused",
+    "skipped",
 )
 JOB_STATES: tuple[JobState, ...] = UNFINISHED_STATES + FINISHED_STATES
 
@@ -123,10 +128,24 @@ class Job(SQLModel, table=True):
     # "host:pid" of the process running the job, so a restart can tell its own
     # interrupted jobs from jobs another live process is still running.
     runner: str | None = Field(default=None, max_length=300)
+    # Who asked (`/cancel`) to stop this job while it runs; the worker polls it, so a
+    # job is cancellable from any process sharing the ledger.
+    cancel_requested_by: str | None = Field(default=None, max_length=100)
+
+
+class IssueSlot(SQLModel, table=True):
+    """Which job runs on an issue (or pull request) and which one waits for it (bot.slots)."""
+
+    __tablename__ = "issue_slot"
+
+    repo_full_name: str = Field(primary_key=True, max_length=300)
+    issue_number: int = Field(primary_key=True)
+    running_job_id: int | None = None
+    pending_job_id: int | None = None
 
 
 JOB_FIELDS = frozenset(Job.model_fields)
-_TABLES = [Delivery.__table__, Job.__table__]  # type: ignore[attr-defined]
+_TABLES = [Delivery.__table__, Job.__table__, IssueSlot.__table__]  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -250,10 +269,15 @@ class Ledger:
         """Create the tables if they are missing (idempotent, cheap after the first call)."""
         if not self._schema_ready:
             SQLModel.metadata.create_all(self.engine, tables=_TABLES)
+            _add_missing_columns(self.engine)
             self._schema_ready = True
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """One write transaction (IMMEDIATE on SQLite), for verbs that read, then write."""
+        return self._write()
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -371,6 +395,17 @@ class Ledger:
                 query = query.where(Job.state == state)  # type: ignore[arg-type]
             return list(session.scalars(query).all())
 
+    def jobs_for_issue(self, repo_full_name: str, number: int, *, limit: int = 20) -> list[Job]:
+        """One issue's (or pull request's) jobs, the most recent first."""
+        with Session(self.engine) as session:
+            query = (
+                select(Job)
+                .where(Job.repo_full_name == repo_full_name, Job.issue_number == number)  # type: ignore[arg-type]
+                .order_by(Job.id.desc())  # type: ignore[union-attr]
+                .limit(limit)
+            )
+            return list(session.scalars(query).all())
+
     def unfinished_jobs(self) -> list[Job]:
         """Jobs still queued or running, oldest first (what a restart must look at)."""
         with Session(self.engine) as session:
@@ -486,6 +521,33 @@ class _BatchWriter:
         if delivery_rows:
             cursor.executemany(self._insert_delivery, delivery_rows)
         return recorded
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add nullable columns that a ledger created by an older Rolecall lacks.
+
+    `create_all` makes missing tables, never missing columns; without this an upgraded
+    Rolecall would fail every query on an existing data dir. Only nullable columns are
+    added, which needs no default and no rewrite of existing rows.
+    """
+    inspector = inspect(engine)
+    for table in _TABLES:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable:
+                continue
+            kind = column.type.compile(engine.dialect)
+            alter = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"
+            try:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(alter)
+            except (OperationalError, ProgrammingError):
+                # Another process added it first; anything else shows at the first query.
+                inspector = inspect(engine)
+                if column.name not in {c["name"] for c in inspector.get_columns(table.name)}:
+                    raise
 
 
 def _job_defaults(now: datetime) -> dict[str, Any]:

@@ -6,15 +6,17 @@ the ledger (queued → running) by the worker before it runs, so an id queued tw
 once.
 
 huey registers tasks on the instance they are declared on, at declaration time. The
-instance and its one task are therefore built together by `build_queue(settings)`: no
-module-level huey, nothing read from the environment at import.
+instances and their tasks are therefore built together by `build_queue(settings)`: no
+module-level huey, nothing read from the environment at import. Control jobs (/cancel,
+/status, …) travel on a second queue, so they never wait behind agent jobs.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +26,16 @@ from huey.consumer import Consumer
 
 from bot.ledger import open_ledger
 from bot.settings import Settings
+from bot.slots import CONTROL_KINDS
 
 log = logging.getLogger("rolecall.queue")
 
 Runner = Callable[[int, Settings], None]
 
 TASK_NAME = "rolecall.run_job"
+CONTROL_TASK_NAME = "rolecall.run_control_job"
+# Threads for control jobs, beside ROLECALL_WORKERS agent threads.
+CONTROL_WORKERS = 2
 # huey polls an empty SQLite queue with a growing delay; capping it keeps the 👀
 # reaction a few hundred milliseconds after the comment (bench/acknowledge.py).
 POLL_MAX_DELAY = 0.1
@@ -60,25 +66,48 @@ class _EmbeddedConsumer(Consumer):
 
 
 @dataclass
+class Workers:
+    """The consumers `start_workers` started: agent jobs and control jobs."""
+
+    consumers: list[Consumer]
+
+    def stop(self, graceful: bool = False) -> None:
+        for consumer in self.consumers:
+            consumer.stop(graceful=graceful)
+
+
+@dataclass
 class JobQueue:
-    """A huey instance and the task that runs one job."""
+    """Two huey queues and their tasks: agent jobs, and control jobs beside them.
+
+    Control jobs (`/cancel`, `/status`, `/help`, `/retry`, replies) take seconds; on a
+    queue of their own, with threads of their own, they never wait behind the agent
+    jobs they are about, whatever ROLECALL_WORKERS is.
+    """
 
     huey: Huey
     task: TaskWrapper
     url: str
+    control: Huey | None = None
+    control_task: TaskWrapper | None = None
+    is_control: Callable[[int], bool] = field(default=lambda job_id: False)
 
     def enqueue(self, job_id: int) -> None:
-        self.task(job_id)
+        if self.control_task is not None and self.is_control(job_id):
+            self.control_task(job_id)
+        else:
+            self.task(job_id)
 
     def pending(self) -> int:
-        """How many job ids wait in the queue."""
-        return int(self.huey.pending_count())
+        """How many job ids wait in the queues."""
+        control = self.control.pending_count() if self.control is not None else 0
+        return int(self.huey.pending_count()) + int(control)
 
-    def consumer(self, workers: int, *, embedded: bool) -> Consumer:
+    def consumer(self, workers: int, *, embedded: bool, huey: Huey | None = None) -> Consumer:
         """Worker threads; `embedded` ones leave signals to the host process."""
         cls = _EmbeddedConsumer if embedded else Consumer
         return cls(
-            self.huey,
+            huey or self.huey,
             workers=workers,
             worker_type="thread",
             periodic=False,
@@ -89,29 +118,37 @@ class JobQueue:
             graceful_signal="TERM",
         )
 
-    def start_workers(self, workers: int) -> Consumer:
+    def start_workers(self, workers: int) -> Workers:
         """Run workers in threads of this process (`rolecall serve`); stop with `.stop()`."""
         _warm_up()
-        consumer = self.consumer(workers, embedded=True)
-        consumer.start()
-        return consumer
+        started = Workers([self.consumer(workers, embedded=True)])
+        if self.control is not None:
+            started.consumers.append(
+                self.consumer(CONTROL_WORKERS, embedded=True, huey=self.control)
+            )
+        for consumer in started.consumers:
+            consumer.start()
+        return started
 
     def run_workers(self, workers: int) -> None:
         """Run workers until SIGINT/SIGTERM (`rolecall worker`)."""
         _warm_up()
-        self.consumer(workers, embedded=False).run()
+        control = None
+        if self.control is not None:
+            control = self.consumer(CONTROL_WORKERS, embedded=True, huey=self.control)
+            control.start()
+        try:
+            self.consumer(workers, embedded=False).run()
+        finally:
+            if control is not None:
+                control.stop(graceful=True)
 
 
 def build_queue(settings: Settings, *, runner: Runner | None = None) -> JobQueue:
     """The queue for these settings; `runner` replaces `bot.worker.run_job` (tests, demo)."""
     url = settings.resolved_queue_url()
-    huey: Huey
-    if url.startswith(("redis://", "rediss://")):
-        huey = RedisHuey("rolecall", url=url, results=False)
-    else:
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        huey = SqliteHuey("rolecall", filename=str(path), results=False)
+    huey = _huey("rolecall", url)
+    control = _huey("rolecall-control", url)
     run = runner or _default_runner
 
     def run_queued_job(job_id: int) -> None:
@@ -127,7 +164,34 @@ def build_queue(settings: Settings, *, runner: Runner | None = None) -> JobQueue
             _fail_if_running(job_id, settings, f"worker error: {type(exc).__name__}")
 
     task: Any = huey.task(name=TASK_NAME)(run_queued_job)
-    return JobQueue(huey=huey, task=task, url=url)
+    control_task: Any = control.task(name=CONTROL_TASK_NAME)(run_queued_job)
+
+    def is_control(job_id: int) -> bool:
+        job = open_ledger(settings).get_job(job_id)
+        return job is not None and job.kind in CONTROL_KINDS
+
+    return JobQueue(huey, task, url, control, control_task, is_control)
+
+
+def _huey(name: str, url: str) -> Huey:
+    if url.startswith(("redis://", "rediss://")):
+        return RedisHuey(name, url=url, results=False)
+    path = Path(url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=str(path), results=False)
+
+
+_SHARED: dict[str, JobQueue] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_queue(settings: Settings) -> JobQueue:
+    """One queue per URL per process, for workers that queue jobs (hand-over, /retry)."""
+    url = settings.resolved_queue_url()
+    with _SHARED_LOCK:
+        if url not in _SHARED:
+            _SHARED[url] = build_queue(settings)
+        return _SHARED[url]
 
 
 def _fail_if_running(job_id: int, settings: Settings, outcome: str) -> None:

@@ -12,8 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+import pydantic_settings
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.providers import PROVIDERS_EXAMPLE, ProviderSettings, check_providers
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 
@@ -46,6 +49,11 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
     anthropic_base_url: str | None = Field(default=None, validation_alias="ANTHROPIC_BASE_URL")
     model: str = Field(default=DEFAULT_MODEL, validation_alias="ROLECALL_MODEL")
+    # Further providers speaking the Messages API, as JSON: {"name": {"base_url", "api_key"}}
+    # (see bot/providers.py); `anthropic` and `ollama` are known without it.
+    providers: dict[str, ProviderSettings] = Field(
+        default_factory=dict, validation_alias="ROLECALL_PROVIDERS"
+    )
 
     # Storage and execution.
     data_dir: Path = Field(default=Path("data"), validation_alias="ROLECALL_DATA_DIR")
@@ -78,10 +86,37 @@ class Settings(BaseSettings):
     # never acts on its own events; optional because bot senders are ignored anyway.
     bot_login: str | None = Field(default=None, validation_alias="ROLECALL_BOT_LOGIN")
 
+    # The trust boundary (see SECURITY.md).
+    # Bot accounts that may start work, by exact login (e.g. `renovate[bot]`), comma
+    # separated; every other Bot or App is ignored. Their live permission is still checked.
+    allowed_bots: str = Field(default="", validation_alias="ROLECALL_ALLOWED_BOTS")
+    # Loop breaker: at most this many jobs per issue or pull request per hour.
+    max_jobs_per_thread_per_hour: int = Field(
+        default=6, ge=1, le=1000, validation_alias="ROLECALL_MAX_JOBS_PER_THREAD_PER_HOUR"
+    )
+    # Host names (`pypi.org`, `*.pythonhosted.org`, `registry.npmjs.org:443`) the roles in
+    # ROLECALL_NETWORK_ROLES may reach through Rolecall's egress proxy. Empty or
+    # malformed: no network for anyone (agents.netproxy.parse_allowlist).
+    network_allowlist: str = Field(default="", validation_alias="ROLECALL_NETWORK_ALLOWLIST")
+    # Role names granted that network, comma separated; `*` for every role.
+    network_roles: str = Field(default="", validation_alias="ROLECALL_NETWORK_ROLES")
+
+    def allowed_bot_logins(self) -> frozenset[str]:
+        """ROLECALL_ALLOWED_BOTS as a set of logins (compared case-insensitively later)."""
+        return frozenset(name for name in _split_list(self.allowed_bots))
+
+    def network_roles_set(self) -> frozenset[str]:
+        return frozenset(_split_list(self.network_roles))
+
     @field_validator("github_api_url", "anthropic_base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("providers")
+    @classmethod
+    def _known_providers(cls, value: dict[str, ProviderSettings]) -> dict[str, ProviderSettings]:
+        return check_providers(value)
 
     @field_validator("sandbox", "log_level", mode="before")
     @classmethod
@@ -158,15 +193,27 @@ class Settings(BaseSettings):
             )
 
 
+def _split_list(value: str) -> list[str]:
+    """Items of a comma- or whitespace-separated setting, without empty ones."""
+    return [item for item in value.replace(",", " ").split() if item]
+
+
 def get_settings(**overrides: object) -> Settings:
     """Build settings from the environment and `.env`, with one clear line per bad value."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
+    except pydantic_settings.SettingsError as exc:
+        # A JSON-valued variable (ROLECALL_PROVIDERS) that is not JSON; its text may hold
+        # keys, so it is named but not shown.
+        line = str(exc)
+        if '"providers"' in line:
+            line = f"ROLECALL_PROVIDERS: not valid JSON; write it like {PROVIDERS_EXAMPLE}"
+        raise SettingsError([line]) from None
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"]) or "settings"
-            secret = any(word in name.lower() for word in ("key", "secret", "token"))
+            secret = any(word in name.lower() for word in ("key", "secret", "token", "provider"))
             shown = "" if secret else f" (got {error.get('input')!r})"
             lines.append(f"{name}: {error['msg']}{shown}")
         raise SettingsError(lines) from None

@@ -11,23 +11,30 @@ comment is rewritten with the outcome and the ledger row holds the final state.
 from __future__ import annotations
 
 import logging
+import threading
+from functools import partial
 
 from agents import workspace
 from agents.brief import system_prompt
-from agents.executor import Executor, Limits, RunResult
-from agents.model import ModelClient, Provider, get_provider, resolve_model
+from agents.executor import Executor, RunResult
+from agents.model import ModelClient, Provider
 from agents.netproxy import egress_for
 from agents.redact import Redactor
-from agents.roles import CLAUDE_DIR, COPILOT_DIR, RoleSet, discover_roles
-from agents.sandbox import make_sandbox
+from agents.sandbox import Sandbox, make_sandbox
 from agents.tools import Toolbox
 from bot import render
+from bot.cancel import CancelWatcher, cancel_requested
+from bot.control import COMMANDS, run_control
 from bot.github import GitHubApp, RepoClient
-from bot.jobcontext import Context, JobSkipped, JobStopped, Services
+from bot.jobcontext import Context, JobParked, JobSkipped, JobStopped, Services
 from bot.ledger import Job, open_ledger
-from bot.loopbreaker import already_replied, stop_runaway_thread
+from bot.loopbreaker import claim_the_answer, sent_by_itself, stop_runaway_thread
 from bot.playbooks import PLAYBOOKS, Playbook
+from bot.providers import provider_for, provider_keys
+from bot.repo_setup import load_setup, role_for_job
+from bot.role_settings import limits_for, model_for
 from bot.settings import Settings
+from bot.turns import hand_on
 from handlers.decisions import Reply, StartJob, decision_from_dict
 from handlers.guards import has_write
 
@@ -52,13 +59,18 @@ def run_job(job_id: int, settings: Settings) -> None:
     repo = svc.app.repo(job.installation_id, job.repo_full_name, redact)
     decision = decision_from_dict(job.decision_json)
     if isinstance(decision, Reply):
-        if already_replied(ledger, job):  # one reply per thread (bot.loopbreaker)
-            ledger.update_job(job_id, state="skipped", outcome="already replied on this thread")
-        else:
+        if claim_the_answer(ledger, job):  # one reply per thread (bot.loopbreaker)
             _post_reply(svc, job, decision, repo)
+        else:
+            ledger.update_job(job_id, state="skipped", outcome="already replied on this thread")
     elif isinstance(decision, StartJob) and decision.kind in PLAYBOOKS:
+        if sent_by_itself(ledger, job, svc.app.bot_login):
+            return
         if not stop_runaway_thread(ledger, job, repo, settings.max_jobs_per_thread_per_hour):
             Worker(svc, PLAYBOOKS[decision.kind]).run(Context(job, decision, repo, redact))
+    elif isinstance(decision, StartJob) and decision.kind in COMMANDS:  # /help, /cancel, …
+        if not stop_runaway_thread(ledger, job, repo, settings.max_jobs_per_thread_per_hour):
+            run_control(svc, Context(job, decision, repo, redact))
     else:
         ledger.update_job(job_id, state="failed", outcome=f"no playbook for {decision!r}")
 
@@ -100,6 +112,8 @@ class Worker:
                 self.deliver,
             ):
                 ctx.phase = phase.__name__.removeprefix("write_")
+                if (who := cancel_requested(self.svc.ledger, ctx.job_id)) is not None:
+                    raise JobStopped(f"Cancelled by @{who}.", state="cancelled")
                 self._save(ctx, phase=ctx.phase)
                 if ctx.job.tracking_comment_id is not None:
                     self._track(ctx)  # the checklist shows the phase now under way
@@ -111,6 +125,8 @@ class Worker:
             stopped = JobStopped(_explain(exc))
         finally:
             self.finish(ctx, stopped)
+            if not isinstance(stopped, JobParked):
+                hand_on(self.svc, ctx)  # the job waiting on this issue, if any, goes next
 
     # -- phases -----------------------------------------------------------------------
 
@@ -129,7 +145,7 @@ class Worker:
         permission = ctx.repo.permission(ctx.decision.sender_login)
         if not has_write(permission):
             raise JobStopped(
-                render.permission_refusal(ctx.decision.sender_login, f"/{ctx.decision.kind}"),
+                render.permission_refusal(ctx.decision.sender_login, _asked_with(ctx.decision)),
                 state="refused",
             )
         self.playbook.check_target(self.svc, ctx)
@@ -138,18 +154,12 @@ class Worker:
         self.playbook.prepare(self.svc, ctx)
 
     def write_brief(self, ctx: Context) -> None:
-        """The role from the default branch, then the playbook's task text."""
+        """The role and config from the default branch, then the playbook's task text."""
         assert ctx.mirror is not None
-        roles = self._roles(ctx)
-        role = roles.get(ctx.decision.role)
-        if role is None:
-            raise JobStopped(
-                f"no role named `{ctx.decision.role}` in this repository; "
-                f"available: {', '.join(roles.names())}"
-            )
-        ctx.role = role
+        setup = load_setup(self.svc, ctx)
+        ctx.role = role = role_for_job(ctx, setup)
         ctx.redact.add(*role.secrets)
-        ctx.model = resolve_model(role.model, default=self.settings.model, aliases={})
+        ctx.model = model_for(role, setup.config, self.settings)
         self._save(ctx, role=role.name, model=str(ctx.model))
         ctx.brief = self.playbook.brief(self.svc, ctx)
 
@@ -180,18 +190,20 @@ class Worker:
         transcript = self.settings.data_dir / "transcripts" / f"job-{ctx.job_id}.jsonl"
         transcript.parent.mkdir(parents=True, exist_ok=True)
         self._save(ctx, transcript_path=str(transcript))
-        limits = Limits(
-            max_turns=ctx.role.max_turns or self.settings.max_turns,
-            max_seconds=self.settings.max_minutes * 60,
-            max_cost_usd=self.settings.max_cost_usd,
-        )
+        limits = limits_for(ctx.role, ctx.setup.config if ctx.setup else None, self.settings)
+        cancel = threading.Event()
         client = ModelClient.for_provider(self._provider(ctx))
         try:
             if egress is not None:
                 egress.start()
-            executor = Executor(client, ctx.model, toolbox, limits, transcript, redact=ctx.redact)
+            executor = Executor(
+                client, ctx.model, toolbox, limits, transcript, redact=ctx.redact, cancel=cancel
+            )
             system = system_prompt(ctx.role.instructions, ctx.repo.full_name, tools)
-            ctx.result = result = executor.run(system, ctx.brief)
+            # /cancel, from any process: stop the loop and kill what runs in the sandbox.
+            stop = partial(_stop_agent, cancel, sandbox)
+            with CancelWatcher(self.svc.ledger, ctx.job_id, stop) as watcher:
+                ctx.result = result = executor.run(system, ctx.brief)
         finally:
             client.close()
             if egress is not None:
@@ -206,6 +218,8 @@ class Worker:
             cache_write_tokens=result.usage.cache_creation_input_tokens,
             cost_usd=float(result.cost_usd) if result.cost_usd is not None else None,
         )
+        if result.stop == "cancelled" and watcher.requested_by:
+            raise JobStopped(f"Cancelled by @{watcher.requested_by}.", state="cancelled")
         if result.stop != "completed":
             raise JobStopped(_stop_reason(result), state=_stop_state(result))
 
@@ -216,7 +230,16 @@ class Worker:
         """Always: the tracking comment tells the outcome; the ledger holds the end state."""
         state = "succeeded" if stopped is None else stopped.state
         detail = "" if stopped is None else stopped.reason
+        if isinstance(stopped, JobParked):  # queued behind the issue's job (bot.turns)
+            return
         if isinstance(stopped, JobSkipped):  # nothing was posted, and nothing will be
+            self._save(ctx, state=state, outcome=ctx.redact(detail))
+            return
+        if (
+            ctx.phase == "screen"
+            and ctx.job.tracking_comment_id is None
+            and not claim_the_answer(self.svc.ledger, ctx.job)
+        ):  # refused before acknowledging: one explanation per thread (bot.loopbreaker)
             self._save(ctx, state=state, outcome=ctx.redact(detail))
             return
         try:
@@ -231,8 +254,8 @@ class Worker:
 
     def _track(self, ctx: Context, *, outcome: str | None = None, detail: str = "") -> None:
         """Create the tracking comment once, then edit it; a refusal replaces it."""
-        if outcome == "refused":
-            body = detail
+        if outcome == "refused" or (outcome is not None and ctx.phase == "screen"):
+            body = detail  # a refusal, or an answer before anything was acknowledged
         else:
             body = render.tracking_comment(
                 render.Tracking(
@@ -244,7 +267,7 @@ class Worker:
                     detail=detail,
                     pr_url=ctx.pr_url,
                     spend=render.spend_of(ctx.result) if ctx.result else None,
-                    kind=ctx.decision.kind,
+                    kind=_tracking_kind(ctx),
                     report=ctx.report,
                 )
             )
@@ -254,25 +277,9 @@ class Worker:
         else:
             ctx.repo.update_comment(ctx.job.tracking_comment_id, body)
 
-    def _roles(self, ctx: Context) -> RoleSet:
-        """Every role the default branch defines (never a PR head's), over the built-ins."""
-        assert ctx.mirror is not None
-        files: dict[str, str] = {}
-        for directory in (COPILOT_DIR, CLAUDE_DIR):
-            for path in workspace.list_default_branch_files(ctx.mirror, ctx.base_sha, directory):
-                text = workspace.read_default_branch_file(ctx.mirror, ctx.base_sha, path)
-                if text is not None:
-                    files[path] = text
-        return discover_roles(files)
-
     def _provider(self, ctx: Context) -> Provider:
         assert ctx.model is not None
-        anthropic = ctx.model.provider == "anthropic"
-        return get_provider(
-            ctx.model.provider,
-            base_url=self.settings.anthropic_base_url if anthropic else None,
-            api_key=_secret(self.settings.anthropic_api_key) if anthropic else None,
-        )
+        return provider_for(self.settings, ctx.model.provider)
 
     def _save(self, ctx: Context, **fields: object) -> Job:
         ctx.job = self.svc.ledger.update_job(ctx.job_id, **fields)
@@ -299,6 +306,7 @@ def _redactor(settings: Settings) -> Redactor:
         _secret(settings.webhook_secret),
         _secret(settings.webhook_secret_previous),
         _secret(settings.anthropic_api_key),
+        *provider_keys(settings),
         settings.private_key_pem(),
     ]
     return Redactor(s for s in secrets if s)
@@ -307,6 +315,25 @@ def _redactor(settings: Settings) -> Redactor:
 def _secret(value: object) -> str | None:
     getter = getattr(value, "get_secret_value", None)
     return getter() if getter else None
+
+
+def _asked_with(decision: StartJob) -> str:
+    """What the requester used: `/backend`, or the label `rolecall:backend`."""
+    if decision.trigger == "label" and decision.label:
+        return decision.label
+    return f"/{decision.command or decision.kind}"
+
+
+def _stop_agent(cancel: threading.Event, sandbox: Sandbox) -> None:
+    cancel.set()
+    sandbox.kill_all()
+
+
+def _tracking_kind(ctx: Context) -> str:
+    """A role that changes no files answers instead of opening a pull request."""
+    if ctx.decision.kind == "implement" and ctx.role is not None and not ctx.role.can_write:
+        return "answer"
+    return ctx.decision.kind
 
 
 def _stop_reason(result: RunResult) -> str:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeAlias
 
-Trigger = Literal["comment", "label"]
+Trigger = Literal["comment", "label", "review"]
 
 
 @dataclass(frozen=True)
@@ -71,24 +71,40 @@ class StartJob:
     # from these, never from a later fetch the author may have edited since.
     issue_title: str = ""
     issue_body: str = ""
+    # A submitted review that triggered the job, and the PR head it reviewed (the review's
+    # `commit_id`), so the worker can tell whether the branch moved since. Stored only when
+    # set, so decisions of other kinds keep the shape they always had.
+    review_id: int | None = None
+    head_sha: str = ""
+    # The slash command as typed ("implement", "backend", "help"; "" for a label). Which
+    # role it runs is the worker's call: roles and `.github/rolecall.yml` live on the
+    # default branch, which a handler cannot read.
+    command: str = ""
     # Last and defaulted so the fields above keep their documented order; the ledger
     # records it like every other decision's reason.
     reason: str = ""
 
     def __post_init__(self) -> None:
-        if self.trigger not in ("comment", "label"):
-            raise ValueError(f"trigger must be 'comment' or 'label', not {self.trigger!r}")
+        if self.trigger not in ("comment", "label", "review"):
+            raise ValueError(
+                f"trigger must be 'comment', 'label' or 'review', not {self.trigger!r}"
+            )
         if self.trigger_at.tzinfo is None:
             raise ValueError("trigger_at must carry a timezone (GitHub's times are UTC)")
         object.__setattr__(self, "trigger_at", self.trigger_at.astimezone(UTC))
         if not self.reason:
-            how = f"label {self.label!r}" if self.trigger == "label" else f"/{self.kind}"
+            how = {"label": f"label {self.label!r}", "review": "review"}.get(
+                self.trigger, f"/{self.command or self.kind}"
+            )
             reason = f"{how} by @{self.sender_login} on #{self.issue_number}: {self.role}"
             object.__setattr__(self, "reason", reason)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["trigger_at"] = self.trigger_at.isoformat()
+        for name, unset in _STORED_WHEN_SET.items():
+            if data[name] == unset:
+                del data[name]
         return {"type": "start_job", **data}
 
     @classmethod
@@ -98,10 +114,12 @@ class StartJob:
         for spec in fields(cls):
             if spec.name == "trigger_at":
                 values["trigger_at"] = datetime.fromisoformat(_field(data, "trigger_at", str))
-            elif spec.name in ("comment_id", "label"):
-                kind: type = int if spec.name == "comment_id" else str
+            elif spec.name in ("comment_id", "label", "review_id"):
+                kind: type = str if spec.name == "label" else int
                 value = data.get(spec.name)
                 values[spec.name] = None if value is None else _field(data, spec.name, kind)
+            elif spec.name in _STORED_WHEN_SET and spec.name not in data:
+                values[spec.name] = _STORED_WHEN_SET[spec.name]
             else:
                 values[spec.name] = _field(data, spec.name, _FIELD_TYPES[spec.name])
         return cls(**values)
@@ -121,7 +139,11 @@ _FIELD_TYPES: dict[str, type] = {
     "trigger": str,
     "issue_title": str,
     "issue_body": str,
+    "head_sha": str,
+    "command": str,
 }
+# Fields `to_dict` leaves out while they hold these values (see StartJob).
+_STORED_WHEN_SET: dict[str, Any] = {"review_id": None, "head_sha": "", "command": ""}
 
 Decision: TypeAlias = Ignore | Reply | StartJob
 

@@ -63,6 +63,7 @@ class Issue(_Fields):
     body: str | None = None
     state: str
     created_at: datetime
+    updated_at: datetime | None = None
     user: Account
     pull_request: Any = None
 
@@ -119,6 +120,80 @@ class IssuesEvent(WebhookEvent):
 
     issue: Issue
     label: Label | None = None
+
+
+class BranchRepository(_Fields):
+    """The repository a PR's head or base lives in (null when a fork was deleted)."""
+
+    id: int
+    full_name: str
+
+
+class Branch(_Fields):
+    """A PR's head or base: the branch, its commit, and whose repository it is in."""
+
+    ref: str
+    sha: str
+    repo: BranchRepository | None = None
+
+
+class PullRequest(_Fields):
+    """The PR a review (or review comment) is about, as the payload showed it."""
+
+    number: int
+    state: str
+    title: str
+    body: str | None = None
+    user: Account
+    head: Branch
+    base: Branch
+
+    @property
+    def is_from_fork(self) -> bool:
+        """Whether the head branch lives outside the base repository (or is gone)."""
+        head, base = self.head.repo, self.base.repo
+        return head is None or base is None or head.id != base.id
+
+
+class Review(_Fields):
+    """A submitted review. `state` is lowercase in webhooks ("changes_requested")."""
+
+    id: int
+    body: str | None = None
+    state: str
+    commit_id: str
+    submitted_at: datetime | None = None
+    user: Account
+
+
+class ReviewComment(_Fields):
+    """An inline comment; `in_reply_to_id` is set when it answers another one."""
+
+    id: int
+    body: str = ""
+    pull_request_review_id: int | None = None
+    in_reply_to_id: int | None = None
+    created_at: datetime
+    user: Account
+
+    @field_validator("body", mode="before")
+    @classmethod
+    def _null_body_is_empty(cls, value: object) -> object:
+        return "" if value is None else value
+
+
+class PullRequestReviewEvent(WebhookEvent):
+    """`pull_request_review`: submitted, edited, dismissed."""
+
+    review: Review
+    pull_request: PullRequest
+
+
+class PullRequestReviewCommentEvent(WebhookEvent):
+    """`pull_request_review_comment`: an inline comment, or a reply in its thread."""
+
+    comment: ReviewComment
+    pull_request: PullRequest
 
 
 EventT = TypeVar("EventT", bound=WebhookEvent)

@@ -1,34 +1,37 @@
-"""Issue comments (and, later, labels) to jobs.
+"""Issue comments and labels to jobs.
 
 Handlers decide from the payload only. Whether the sender may start work is checked by
 the worker against the live permission API, never here: the payload's
-`author_association` is not a permission.
+`author_association` is not a permission. Which role a command or label runs is the
+worker's call too (see handlers.role_commands).
 """
 
 from __future__ import annotations
 
-from handlers.commands import find_command
-from handlers.decisions import Decision, Ignore, Reply, StartJob
-from handlers.events import IssueCommentEvent
+from handlers.decisions import Decision, Ignore, Reply
+from handlers.events import IssueCommentEvent, IssuesEvent
 from handlers.guards import screen_sender
+from handlers.reviews import pull_request_command
+from handlers.role_commands import IMPLEMENT, command_job, label_job, pick_command
 from handlers.router import Context, Router
 
 router = Router()
 
-IMPLEMENT = "implement"
-IMPLEMENTER = "implementer"
+NOT_AN_APP_DELIVERY = Ignore("no installation in the payload: not a delivery to the GitHub App")
 
 
 @router.on("issue_comment.created")
 def comment_created(ctx: Context) -> Decision:
-    """A visible `/implement` on an issue starts the implementer."""
+    """A visible slash command: `/implement`, a role's name, or a control command."""
     event = ctx.parse(IssueCommentEvent)
     if (refusal := screen_sender(event.sender, ctx.bot_login, ctx.allowed_bots)) is not None:
         return refusal
-    command = find_command(event.comment.body, IMPLEMENT)
+    if (on_pull_request := pull_request_command(event)) is not None:
+        return on_pull_request  # /fix or /review on a pull request
+    command = pick_command(event.comment.body)
     if command is None:
-        return Ignore("no visible /implement command in the comment")
-    if event.issue.is_pull_request:
+        return Ignore("no visible command in the comment")
+    if command.name == IMPLEMENT and event.issue.is_pull_request:
         return Reply(
             reason="/implement on a pull request",
             body=(
@@ -37,23 +40,21 @@ def comment_created(ctx: Context) -> Decision:
             ),
         )
     if event.installation is None:
-        return Ignore("no installation in the payload: not a delivery to the GitHub App")
-    return StartJob(
-        kind=IMPLEMENT,
-        role=IMPLEMENTER,
-        repo_full_name=event.repository.full_name,
-        repo_id=event.repository.id,
-        installation_id=event.installation.id,
-        issue_number=event.issue.number,
-        is_pull_request=False,
-        comment_id=event.comment.id,
-        sender_login=event.sender.login,
-        notes=command.notes,
-        trigger_at=event.comment.created_at,
-        trigger="comment",
-        issue_title=event.issue.title,
-        issue_body=event.issue.body or "",
-    )
+        return NOT_AN_APP_DELIVERY
+    return command_job(event, command, event.installation.id)
+
+
+@router.on("issues.labeled")
+def issue_labeled(ctx: Context) -> Decision:
+    """A label someone applied; the worker knows which labels start which role."""
+    event = ctx.parse(IssuesEvent)
+    if (refusal := screen_sender(event.sender, ctx.bot_login, ctx.allowed_bots)) is not None:
+        return refusal
+    if event.label is None:
+        return Ignore("issues.labeled without a label")
+    if event.installation is None:
+        return NOT_AN_APP_DELIVERY
+    return label_job(event, event.label, event.installation.id)
 
 
 @router.on("issue_comment.edited", "issue_comment.deleted")

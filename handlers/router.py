@@ -100,9 +100,9 @@ def _topic_routers() -> Router:
     The topics are imported here, not at the top, because they import `Router` from this
     module.
     """
-    from handlers import issues
+    from handlers import issues, reviews
 
-    return Router(issues.router)
+    return Router(issues.router, reviews.router)
 
 
 def dispatch(

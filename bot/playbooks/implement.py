@@ -4,24 +4,32 @@ from __future__ import annotations
 
 from agents import workspace
 from agents.brief import IssueThread, ThreadComment, build_implement_brief
-from agents.redact import find_secrets
 from bot import render
 from bot.jobcontext import Context, JobStopped, Services
-from handlers.guards import filter_to_trigger_time
+from bot.playbooks.role_jobs import post_answer, route_before_acknowledging
+from bot.trust import outgoing_refusal
+from bot.turns import wait_turn
+from handlers.guards import filter_to_trigger_time, has_write
 
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md")
 
 
 class Implement:
+    def screen(self, svc: Services, ctx: Context) -> None:
+        """A role command or label names a role here, or the job ends before any 👀."""
+        route_before_acknowledging(svc, ctx)
+
     def check_target(self, svc: Services, ctx: Context) -> None:
         """The issue is still open; bind the default branch's SHA and name our branch."""
         issue = ctx.repo.issue(ctx.decision.issue_number)
         if issue.state != "open":
             raise JobStopped(f"issue #{ctx.decision.issue_number} is closed, so no work started")
-        ctx.info = ctx.repo.info()
-        ctx.base_sha = ctx.repo.branch_sha(ctx.info.default_branch)
+        # Bound already when the role was routed: work from the SHA its roles came from.
+        ctx.info = ctx.info or ctx.repo.info()
+        ctx.base_sha = ctx.base_sha or ctx.repo.branch_sha(ctx.info.default_branch)
         ctx.title = ctx.decision.issue_title or str(issue.title)
         ctx.branch = workspace.branch_name(ctx.decision.issue_number, ctx.title)
+        wait_turn(svc, ctx)  # one running and one pending job per issue
 
     def prepare(self, svc: Services, ctx: Context) -> None:
         """The cached mirror, fetched; a fresh checkout at the bound SHA on our branch."""
@@ -50,21 +58,27 @@ class Implement:
         return build_implement_brief(
             ctx.repo.full_name,
             ctx.decision.issue_number,
-            self._thread(ctx),
+            self._thread(ctx, include_untrusted=_opted_in_to_untrusted_comments(ctx)),
             ctx.decision.notes,
             instructions,
             ctx.branch,
+            read_only=ctx.role is not None and not ctx.role.can_write,
         )
 
     def deliver(self, svc: Services, ctx: Context) -> None:
         """Commit, refuse secrets, push our branch, open (or find) the draft PR."""
         assert ctx.worktree is not None and ctx.info is not None and ctx.result is not None
         assert ctx.role is not None and ctx.model is not None
+        if not ctx.role.can_write:
+            return post_answer(svc, ctx)
         bot = svc.app.bot_login()
         workspace.commit_all(
             ctx.worktree,
-            f"feat: {render.pull_request_title(ctx.title)}\n\nRequested in "
-            f"#{ctx.decision.issue_number} by @{ctx.decision.sender_login}.",
+            # Redacted like everything Rolecall writes: an issue title can hold anything.
+            ctx.redact(
+                f"feat: {render.pull_request_title(ctx.title)}\n\nRequested in "
+                f"#{ctx.decision.issue_number} by @{ctx.decision.sender_login}."
+            ),
             bot,
             f"{bot}@users.noreply.github.com",
         )
@@ -74,12 +88,9 @@ class Implement:
                 + (ctx.result.summary.strip() or "(empty)"),
                 state="no_changes",
             )
-        leaked = find_secrets(workspace.diff(ctx.worktree, ctx.base_sha))
-        if leaked:
-            raise JobStopped(
-                f"the change contains {len(leaked)} credential-shaped string(s), so it was "
-                "not pushed; nothing left this machine"
-            )
+        refusal = outgoing_refusal(ctx.worktree, ctx.base_sha, ctx.redact)
+        if refusal is not None:
+            raise JobStopped(refusal)
         workspace.push(
             ctx.worktree,
             ctx.info.clone_url,
@@ -108,23 +119,42 @@ class Implement:
         svc.ledger.update_job(ctx.job_id, pr_url=pull.html_url)
 
     @staticmethod
-    def _thread(ctx: Context) -> IssueThread:
-        """The issue from the trigger's payload and the comments written before it."""
+    def _thread(ctx: Context, *, include_untrusted: bool = False) -> IssueThread:
+        """The issue from the trigger's payload and the comments written before it.
+
+        Only comments by people with write access (the live permission, looked up once
+        per commenter for this job) are kept: anyone can comment on a public issue, and
+        what they write must not steer the work a maintainer asked for (invariant 3).
+        `include_untrusted` (a repository's opt-in) keeps the others, labelled as
+        written without write access.
+        """
         issue = ctx.repo.issue(ctx.decision.issue_number)
         comments = filter_to_trigger_time(
             ctx.repo.issue_comments(ctx.decision.issue_number), ctx.decision.trigger_at
         )
+        can_write: dict[str, bool] = {}
+
+        def trusted(login: str) -> bool:
+            key = login.casefold()
+            if key not in can_write:
+                can_write[key] = login != "ghost" and has_write(ctx.repo.permission(login))
+            return can_write[key]
+
+        kept = []
+        for c in comments:
+            author = c.user.login if c.user else "ghost"
+            writer = trusted(author)
+            if writer or include_untrusted:
+                kept.append(ThreadComment(author, c.body or "", c.created_at, trusted=writer))
         return IssueThread(
             title=ctx.title,
             body=ctx.decision.issue_body if ctx.decision.issue_title else issue.body,
             author=issue.user.login if issue.user else "ghost",
-            comments=[
-                ThreadComment(
-                    author=c.user.login if c.user else "ghost",
-                    body=c.body or "",
-                    created_at=c.created_at,
-                    trusted=False,
-                )
-                for c in comments
-            ],
+            comments=kept,
         )
+
+
+def _opted_in_to_untrusted_comments(ctx: Context) -> bool:
+    """The repository's `include_untrusted_comments` (default-branch config), else False."""
+    config = ctx.setup.config if ctx.setup is not None else None
+    return bool(config is not None and config.include_untrusted_comments)

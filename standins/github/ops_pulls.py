@@ -6,9 +6,10 @@ caller send them. Everything diff-related is computed from the real repositories
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from . import diff, gitrepo
+from . import diff, gitrepo, rest_activity
 from .errors import ApiError, not_found, validation_failed
 from .ops import issue_or_pull_event, open_issue, update_issue
 from .records import Pull, Repo, Review, ReviewComment, ReviewThread, User, utcnow
@@ -246,7 +247,8 @@ def submit_review(
         )
         state.reviews[review.id] = review
         created = [
-            _new_thread_comment(svc, pull, review, actor, a, s["body"], commit) for a, s in anchors
+            _new_thread_comment(svc, pull, review, actor, a, s["body"], commit, now)
+            for a, s in anchors
         ]
         pr_shape = svc.shapes.pull(pull, full=False)
         events = [
@@ -281,7 +283,10 @@ def _new_thread_comment(
     anchor: dict[str, Any],
     body: str,
     commit: str,
+    now: datetime,
 ) -> ReviewComment:
+    """A review's comment is stamped with the review's time: on GitHub they are written
+    (pending) before the review is submitted, never after it."""
     state = svc.state
     thread = ReviewThread(
         id=state.new_id(),
@@ -290,7 +295,6 @@ def _new_thread_comment(
         path=anchor["path"],
         line=anchor["line"],
     )
-    now = utcnow()
     comment = ReviewComment(
         id=state.new_id(),
         repo=review.repo,
@@ -402,6 +406,7 @@ def refs_changed(
     pushed (a person, or the App over git), as on GitHub.
     """
     events: list[Event] = []
+    rest_activity.record_ref_changes(svc, repo, before, after, pusher)
     with svc.state.lock:
         repo.pushed_at = utcnow()
         for pull in list(svc.state.pulls.values()):

@@ -27,6 +27,7 @@ from .. import git_http
 from . import (
     gitrepo,
     ops_pulls,
+    rest_activity,
     rest_app,
     rest_checks,
     rest_issues,
@@ -81,6 +82,7 @@ class Recorder:
 def build_router() -> Router:
     router = Router()
     for module in (
+        rest_activity,
         rest_app,
         rest_repos,
         rest_issues,

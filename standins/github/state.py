@@ -11,6 +11,7 @@ import itertools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import not_found
 from .records import (
@@ -81,6 +82,8 @@ class State:
         self.threads: dict[int, ReviewThread] = {}
         self.check_runs: dict[int, CheckRun] = {}
         self.reactions: dict[tuple[str, int], list[Reaction]] = {}
+        # Branch updates with their pusher (rest_activity.Activity), oldest first.
+        self.activities: list[Any] = []
         owner = self.ensure_user("rolecall-dev")
         bot = self.ensure_user(f"{app_slug}[bot]", "Bot")
         self.app = AppInfo(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,10 +34,11 @@ def implement_job(notes: str = "", sender: str = "Codertocat") -> StartJob:
         trigger="comment",
         issue_title="Spelling error in the README file",
         issue_body="It looks like you accidently spelled 'commit' with two 't's.",
+        command="implement",
     )
 
 
-NO_COMMAND = Ignore("no visible /implement command in the comment")
+NO_COMMAND = Ignore("no visible command in the comment")
 ON_A_PR = Reply(
     reason="/implement on a pull request",
     body=(
@@ -70,7 +72,13 @@ ON_A_PR = Reply(
         ("issue_comment", COMMENT, {"comment.body": "<!--\n/implement\n-->"}, NO_COMMAND),
         ("issue_comment", COMMENT, {"comment.body": "/imple\u200bment"}, NO_COMMAND),
         ("issue_comment", COMMENT, {"comment.body": "`/implement`"}, NO_COMMAND),
-        ("issue_comment", COMMENT, {"comment.body": "/review this"}, NO_COMMAND),
+        # Any other command may name a role: the worker decides (see test_role_commands).
+        (
+            "issue_comment",
+            COMMENT,
+            {"comment.body": "/review this"},
+            replace(implement_job("this"), role="review", command="review", reason=""),
+        ),
         ("issue_comment", COMMENT, {"comment.body": None}, NO_COMMAND),
         # On a pull request's conversation: a short explanation instead.
         (
@@ -130,8 +138,14 @@ ON_A_PR = Reply(
             {"action": "deleted", "comment.body": "/implement"},
             Ignore("issue_comment.deleted: commands count only in newly created comments"),
         ),
+        # A label on a repository webhook (the sample payload has no installation).
+        (
+            "issues",
+            "issues.labeled",
+            {},
+            Ignore("no installation in the payload: not a delivery to the GitHub App"),
+        ),
         # Events nobody handles yet.
-        ("issues", "issues.labeled", {}, Ignore("no handler for issues.labeled")),
         ("issues", "issues.opened", {}, Ignore("no handler for issues.opened")),
         ("ping", "ping", {}, Ignore("no handler for ping")),
         ("installation", "installation.created", {}, Ignore("no handler for installation.created")),
@@ -139,7 +153,10 @@ ON_A_PR = Reply(
             "pull_request_review_comment",
             "pull_request_review_comment.created",
             {"comment.body": "/implement"},
-            Ignore("no handler for pull_request_review_comment.created"),
+            Ignore(
+                "inline comment of review 237895671: gathered by the job of its review, "
+                "which reads the review's comments from the API"
+            ),
         ),
         (
             "check_suite",

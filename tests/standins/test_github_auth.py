@@ -95,16 +95,20 @@ def test_jwt_signed_by_another_key_gets_401(gh: GitHubStandIn) -> None:
 @pytest.mark.parametrize(
     ("claims", "fragment"),
     [
-        ({"exp": int(time.time()) - 10, "iat": int(time.time()) - 120}, "'Expiration time'"),
-        ({"iat": int(time.time()) + 300, "exp": int(time.time()) + 600}, "'Issued at'"),
-        ({"iat": int(time.time()) - 30, "exp": int(time.time()) + 900}, "too far in the future"),
+        # Seconds from now, resolved when the test runs (not when it is collected, which
+        # may be minutes earlier in a long run): {"exp": -10} means "expired 10 s ago".
+        ({"exp": -10, "iat": -120}, "'Expiration time'"),
+        ({"iat": 300, "exp": 600}, "'Issued at'"),
+        ({"iat": -30, "exp": 900}, "too far in the future"),
         ({"iss": 999999}, "could not be decoded"),
     ],
 )
 def test_jwt_with_bad_claims_gets_401(
     gh: GitHubStandIn, claims: dict[str, Any], fragment: str
 ) -> None:
-    response = _post_token(gh, _jwt(gh, **claims))
+    now = int(time.time())
+    timed = {k: now + v if k in ("iat", "exp") else v for k, v in claims.items()}
+    response = _post_token(gh, _jwt(gh, **timed))
     assert response.status_code == 401
     assert fragment in response.json()["message"]
 

@@ -1,0 +1,146 @@
+"""Rolecall's own commands: `/help`, `/status`, `/cancel` and `/retry`.
+
+Each is a small job on the control queue (see bot.queue), so none waits behind the
+agent jobs it is about. Like every command they are acknowledged at once (👀) and
+need write access, checked live. `/cancel` only writes the ledger: the cancelled job's
+own worker, in whichever process runs it, stops its agent and rewrites its tracking
+comment (bot.cancel). `/retry` turns itself into a new run of the issue's last job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+from bot import render, render_roles, slots
+from bot.jobcontext import Context, Services
+from bot.ledger import UNFINISHED_STATES, Job
+from bot.queue import shared_queue
+from bot.repo_setup import load_setup
+from handlers.decisions import StartJob, decision_from_dict
+from handlers.guards import has_write
+
+log = logging.getLogger("rolecall.control")
+
+# What a command did, for the ledger; None when the job became something else (/retry).
+Outcome = str | None
+
+
+def run_control(svc: Services, ctx: Context) -> None:
+    """Acknowledge, check the sender may, do the command, record how it went."""
+    decision = ctx.decision
+    try:
+        if decision.comment_id is not None:
+            ctx.repo.react(decision.comment_id, "eyes")
+        if not has_write(ctx.repo.permission(decision.sender_login)):
+            refusal = render.permission_refusal(decision.sender_login, f"/{decision.kind}")
+            ctx.repo.comment(decision.issue_number, refusal)
+            svc.ledger.update_job(ctx.job_id, state="refused", outcome="no write access")
+            return
+        outcome = COMMANDS[decision.kind](svc, ctx)
+    except Exception as exc:
+        log.exception("job %s: /%s failed", ctx.job_id, decision.kind)
+        svc.ledger.update_job(ctx.job_id, state="failed", outcome=f"{type(exc).__name__}: {exc}")
+        return
+    if outcome is not None:
+        svc.ledger.update_job(ctx.job_id, state="succeeded", outcome=outcome)
+
+
+def help_command(svc: Services, ctx: Context) -> Outcome:
+    setup = load_setup(svc, ctx)
+    for role in setup.roles.roles:  # a description may quote a credential (invariant 6)
+        ctx.redact.add(*role.secrets)
+    ctx.repo.comment(ctx.decision.issue_number, render_roles.help_reply(ctx.repo.full_name, setup))
+    return "listed the commands and roles"
+
+
+def status_command(svc: Services, ctx: Context) -> Outcome:
+    jobs = [j for j in _issue_jobs(svc, ctx) if j.id != ctx.job_id]
+    running = next((j for j in jobs if j.state == "running"), None)
+    pending_id = slots.pending_job(svc.ledger, ctx.repo.full_name, ctx.decision.issue_number)
+    pending = next((j for j in jobs if j.id == pending_id), None)
+    last = next((j for j in jobs if j.state not in (*UNFINISHED_STATES, "skipped")), None)
+    body = render_roles.status_reply(ctx.decision.issue_number, running, pending, last)
+    ctx.repo.comment(ctx.decision.issue_number, body)
+    return "posted the status"
+
+
+def cancel_command(svc: Services, ctx: Context) -> Outcome:
+    who = ctx.decision.sender_login
+    done = slots.cancel_issue(svc.ledger, ctx.repo.full_name, ctx.decision.issue_number, who)
+    for job_id in done.dropped:
+        job = svc.ledger.get_job(job_id)
+        if job is not None and job.tracking_comment_id is not None:
+            detail = f"Cancelled by @{who} before it started."
+            body = render_roles.stopped_before_start(job, detail, svc.settings.model)
+            ctx.repo.update_comment(job.tracking_comment_id, body)
+    if not done.signalled and not done.dropped:
+        ctx.repo.comment(
+            ctx.decision.issue_number,
+            f"@{who} nothing to cancel: no Rolecall job is running or waiting here.",
+        )
+        return "nothing to cancel"
+    stopped = ", ".join(str(i) for i in [*done.signalled, *done.dropped])
+    return f"cancel requested for job(s) {stopped}"
+
+
+def retry_command(svc: Services, ctx: Context) -> Outcome:
+    """Become a new run of the last job here, asked for by whoever said /retry."""
+    last = next(
+        (
+            j
+            for j in _issue_jobs(svc, ctx)
+            if j.id != ctx.job_id and j.kind not in slots.CONTROL_KINDS and j.state != "skipped"
+        ),
+        None,
+    )
+    original = decision_from_dict(last.decision_json) if last is not None else None
+    if last is None or not isinstance(original, StartJob):
+        ctx.repo.comment(ctx.decision.issue_number, "Nothing to retry: no job has run here yet.")
+        return "nothing to retry"
+    if last.state in UNFINISHED_STATES:
+        ctx.repo.comment(
+            ctx.decision.issue_number,
+            f"Job {last.id} is still {last.state}, so it was not retried; `/cancel` stops it.",
+        )
+        return f"job {last.id} is still {last.state}"
+    rerun = _rerun(original, ctx.decision, last)
+    svc.ledger.update_job(
+        ctx.job_id,
+        kind=rerun.kind,
+        role=rerun.role,
+        notes=rerun.notes,
+        decision_json=rerun.to_dict(),
+        state="queued",
+        outcome=f"retry of job {last.id}",
+        attempts=0,  # a new run, not a resumed one (see bot.worker.MAX_ATTEMPTS)
+    )
+    shared_queue(svc.settings).enqueue(ctx.job_id)
+    return None
+
+
+def _rerun(original: StartJob, retry: StartJob, last: Job) -> StartJob:
+    """The original request again, asked by the /retry sender, with the thread as of now."""
+    return replace(
+        original,
+        sender_login=retry.sender_login,
+        comment_id=retry.comment_id,
+        trigger_at=retry.trigger_at,
+        issue_title=retry.issue_title or original.issue_title,
+        issue_body=retry.issue_body or original.issue_body,
+        notes=retry.notes or original.notes,
+        reason=f"/retry of job {last.id} by @{retry.sender_login}: {original.role}",
+    )
+
+
+def _issue_jobs(svc: Services, ctx: Context) -> list[Job]:
+    return svc.ledger.jobs_for_issue(ctx.repo.full_name, ctx.decision.issue_number, limit=100)
+
+
+COMMANDS: dict[str, Callable[[Services, Context], Outcome]] = {
+    "help": help_command,
+    "status": status_command,
+    "cancel": cancel_command,
+    "retry": retry_command,
+}

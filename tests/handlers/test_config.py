@@ -1,0 +1,170 @@
+""".github/rolecall.yml: what a valid file means, and what each invalid one is told."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from handlers.config import (
+    ConfigError,
+    RepoConfig,
+    RoleSettings,
+    check_models,
+    check_roles,
+    parse_config,
+    raw_mentions,
+    render_problems,
+)
+
+FULL = """\
+# what /implement runs
+default_role: backend
+commands:
+  be: backend
+labels:
+  needs-backend: backend
+  Plan Me: planner
+roles:
+  backend:
+    model: local
+    max_turns: 30
+    max_minutes: 20
+    max_cost_usd: 2.5
+models:
+  local: ollama,qwen2.5-coder:7b
+pull_requests:
+  draft: true
+"""
+
+
+def test_a_full_file_reads_as_written() -> None:
+    config = parse_config(FULL)
+    assert config.default_role == "backend"
+    assert config.role_for_command("be") == "backend"
+    assert config.role_for_command("implement") is None
+    assert config.role_for_label("needs-backend") == "backend"
+    assert config.role_for_label("plan me") == "planner", "labels compare case-insensitively"
+    assert config.role_for_label("rolecall:reviewer") == "reviewer", "the default label prefix"
+    assert config.role_for_label("bug") is None
+    assert config.role_settings("Backend") == RoleSettings(
+        model="local", max_turns=30, max_minutes=20, max_cost_usd=Decimal("2.5")
+    )
+    assert config.role_settings("planner") == RoleSettings()
+    assert config.line_of("roles", "backend", "max_turns") == 11
+
+
+@pytest.mark.parametrize("text", [None, "", "   \n", "# only a comment\n"])
+def test_no_file_or_an_empty_one_means_the_defaults(text: str | None) -> None:
+    assert parse_config(text) == RepoConfig()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "lables:\n  bug: backend\n",
+            "line 1, `lables`: unknown key; did you mean `labels`? keys allowed here: "
+            "`commands`, `default_role`, `include_untrusted_comments`, `labels`, `models`, "
+            "`pull_requests`, `roles`",
+        ),
+        (
+            "roles:\n  backend:\n    max_turn: 3\n",
+            "line 3, `roles.backend.max_turn`: unknown key; did you mean `max_turns`? keys "
+            "allowed here: `max_cost_usd`, `max_minutes`, `max_turns`, `model`",
+        ),
+        (
+            "roles:\n  backend:\n    max_turns: 0\n",
+            "line 3, `roles.backend.max_turns`: must be at least 1, not `0`",
+        ),
+        (
+            "roles:\n  backend:\n    max_turns: x\n",
+            "`roles.backend.max_turns`: must be a whole number, not `x`",
+        ),
+        (
+            "roles:\n  backend:\n    max_minutes: 0\n",
+            "`roles.backend.max_minutes`: must be more than 0, not `0`",
+        ),
+        (
+            "roles:\n  backend:\n    max_cost_usd: x\n",
+            "`roles.backend.max_cost_usd`: must be a number, not `x`",
+        ),
+        (
+            "roles:\n  backend: 3\n",
+            "line 2, `roles.backend`: must be a mapping (`key: value` lines)",
+        ),
+        ("labels: [a, b]\n", "line 1, `labels`: must be a mapping (`key: value` lines)"),
+        (
+            "pull_requests:\n  draft: maybe\n",
+            "`pull_requests.draft`: must be true or false, not `maybe`",
+        ),
+        (
+            "pull_requests:\n  draft: false\n",
+            "`pull_requests.draft`: Rolecall opens pull requests as drafts only",
+        ),
+        (
+            "commands:\n  help: backend\n",
+            "line 2, `commands.help`: `/help` is one of Rolecall's own commands",
+        ),
+        ("commands:\n  implement: backend\n", "(set `default_role` to choose what it runs)"),
+        ("commands:\n  /be: backend\n", "line 2, `commands./be`: a command is lower-case letters"),
+        ("commands:\n  be: ''\n", "line 2, `commands.be`: names no role"),
+        ("models:\n  a,b: sonnet\n", "line 2, `models.a,b`: an alias is one word (no commas)"),
+        ("- a\n- b\n", "line 1: the file must be a mapping of settings, not a list"),
+        ("just words\n", "line 1: the file must be a mapping of settings, not a single value"),
+        ("labels:\n  x: [\n", "line 3: not valid YAML: expected the node content"),
+        ("labels:\n  a: b\nlabels:\n  c: d\n", "line 3, `labels`: appears twice (lines 1 and 3)"),
+        ("a: &x 1\nb: *x\n", "line 2: YAML aliases (`*name`) are not supported here"),
+        ("x: !!python/name:os.system\n", "line 1: not valid YAML: could not determine a"),
+    ],
+)
+def test_each_invalid_shape_says_what_and_where(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text)
+    rendered = [problem.render() for problem in raised.value.problems]
+    assert any(line.startswith(expected) or expected in line for line in rendered), rendered
+
+
+def test_every_problem_is_reported_not_just_the_first() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config("lables: {}\nroles:\n  a:\n    max_turns: 0\n    modle: x\n")
+    assert [p.key for p in raised.value.problems] == [
+        "lables",
+        "roles.a.max_turns",
+        "roles.a.modle",
+    ]
+
+
+def test_references_to_roles_the_repository_lacks_are_problems() -> None:
+    config = parse_config(FULL.replace("Plan Me: planner", "Plan Me: plnner"))
+    problems = check_roles(config, ["backend", "planner", "implementer"])
+    assert [(p.key, p.line) for p in problems] == [("labels.Plan Me", 7)]
+    assert "no role named `plnner`" in problems[0].message
+    assert "`backend`, `implementer`, `planner`" in problems[0].message
+
+
+def test_models_that_name_no_known_provider_are_problems() -> None:
+    config = parse_config(FULL)
+    assert check_models(config, default="sonnet", providers=["anthropic", "ollama"]) == []
+    problems = check_models(config, default="sonnet", providers=["anthropic"])
+    assert [(p.key, p.line) for p in problems] == [
+        ("models.local", 15),
+        ("roles.backend.model", 10),
+    ]
+    assert all("unknown model provider 'ollama'" in p.message for p in problems)
+
+
+def test_the_comment_names_the_file_the_branch_and_each_problem() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config("roles:\n  backend:\n    max_turns: 0\n")
+    body = render_problems(raised.value.problems, "main")
+    assert "`.github/rolecall.yml`" in body and "(`main`)" in body
+    assert "- line 3, `roles.backend.max_turns`: must be at least 1" in body
+
+
+def test_a_broken_file_still_tells_which_commands_and_labels_it_names() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config("commands:\n  be: backend\nlabels:\n  Backend: backend\nroles: 3\n")
+    raw = raised.value.raw
+    assert raw_mentions(raw, command="be") and raw_mentions(raw, label="backend")
+    assert not raw_mentions(raw, command="shrug") and not raw_mentions(None, command="be")
