@@ -467,7 +467,8 @@ def branch_sha(mirror: Path, branch: str) -> str | None:
     return out.strip()
 
 
-def _has_commit(git_dir: Path, sha: str) -> bool:
+def has_commit(git_dir: Path, sha: str) -> bool:
+    """Whether the repository (a mirror) holds commit `sha`."""
     try:
         run_git(["cat-file", "-e", f"{sha}^{{commit}}"], git_dir=git_dir)
     except GitError:
@@ -630,7 +631,7 @@ def create_worktree(
         raise WorkspaceError(f"{worktree} already exists and is not empty")
     worktree.parent.mkdir(parents=True, exist_ok=True)
     with _mirror_lock(mirror, exclusive=False):
-        if not _has_commit(mirror, sha):
+        if not has_commit(mirror, sha):
             raise WorkspaceError(f"commit {sha} is not in the mirror; sync it first")
         if existing_branch and branch_sha(mirror, branch) is None:
             raise WorkspaceError(f"branch {branch!r} is not in the mirror; fetch_branch first")

@@ -17,7 +17,7 @@ from agents.answers import parse_findings
 from agents.brief import DiffText, PullRequestText, build_review_brief
 from bot import render
 from bot.github import ReviewRef
-from bot.jobcontext import Context, Services
+from bot.jobcontext import Context, JobStopped, Services
 from bot.playbooks.pull_jobs import (
     bind_open_pull,
     default_branch_instructions,
@@ -34,14 +34,23 @@ class Review:
         bind_open_pull(ctx)
 
     def prepare(self, svc: Services, ctx: Context) -> None:
-        """The PR head, from the base repository's `refs/pull/<n>/head`, on a local branch."""
-        assert ctx.info is not None
+        """The PR head bound when the command was authorized, on a local branch.
+
+        It is fetched through the base repository's `refs/pull/<n>/head`; if the head
+        moved since it was bound and the bound commit is gone (a force push), the
+        review stops rather than reviewing code nobody asked about.
+        """
+        assert ctx.info is not None and ctx.pull is not None
         sync_mirror(svc, ctx)
         assert ctx.mirror is not None
         number = ctx.decision.issue_number
-        ctx.head_sha = workspace.fetch_pull_head(
-            ctx.mirror, ctx.info.clone_url, ctx.repo.token(), number
-        )
+        workspace.fetch_pull_head(ctx.mirror, ctx.info.clone_url, ctx.repo.token(), number)
+        if not workspace.has_commit(ctx.mirror, ctx.pull.head_sha):
+            raise JobStopped(
+                f"the pull request's head moved from {ctx.pull.head_sha[:12]} after "
+                "`/review` was accepted, and that commit is gone; comment `/review` again"
+            )
+        ctx.head_sha = ctx.pull.head_sha
         ctx.branch = f"rolecall/review-{number}"  # local to the worktree; never pushed
         fresh_checkout(svc, ctx, ctx.head_sha, ctx.branch, existing=False)
 

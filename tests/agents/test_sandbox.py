@@ -7,10 +7,8 @@ memory hog that stops at 2 GiB) so they stay safe even if a limit did not hold.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
-import subprocess
 import threading
 import time
 import uuid
@@ -28,6 +26,7 @@ from agents.sandbox import (
     make_sandbox,
 )
 from agents.sandbox_limits import ResourceLimits, process_limit_mechanism
+from tests.helpers import host_git, host_processes_with
 
 pytestmark = pytest.mark.bwrap
 
@@ -42,26 +41,14 @@ def sandbox_bwrap_installed() -> None:
         pytest.fail(f"{BWRAP_MISSING} (sandbox tests need it and are never skipped)")
 
 
-def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=Host", "-c", "user.email=host@example.invalid", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PATH": os.environ["PATH"], "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1"},
-    )
-    return done.stdout
-
-
 @pytest.fixture
 def sandbox_worktree(tmp_path: Path) -> Path:
     worktree = tmp_path / "work"
     worktree.mkdir()
-    _git(worktree, "init", "-q", "-b", "main")
+    host_git(worktree, "init", "-q", "-b", "main")
     (worktree / "README.md").write_text("hello\n")
-    _git(worktree, "add", "README.md")
-    _git(worktree, "commit", "-q", "-m", "initial")
+    host_git(worktree, "add", "README.md")
+    host_git(worktree, "commit", "-q", "-m", "initial")
     return worktree
 
 
@@ -74,21 +61,6 @@ def _run(
     sandbox: BwrapSandbox | UnsandboxedRunner, command: str, timeout: float = 30
 ) -> CommandResult:
     return sandbox.run(command, timeout=timeout)
-
-
-def _host_processes_with(marker: str) -> list[str]:
-    """Command lines of host processes mentioning `marker` (our own excluded)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if marker in cmdline:
-            found.append(f"{entry.name}: {cmdline}")
-    return found
 
 
 def _wait_for(predicate: Callable[[], bool], limit: float = 10.0) -> None:
@@ -263,20 +235,20 @@ def test_agent_can_commit(sandbox: BwrapSandbox, sandbox_worktree: Path) -> None
         f" && git {GIT_IDENTITY} commit -q -m 'agent change' && git log --oneline | head -1",
     )
     assert result.exit_code == 0, result.output
-    assert "agent change" in _git(sandbox_worktree, "log", "-1", "--format=%s")
+    assert "agent change" in host_git(sandbox_worktree, "log", "-1", "--format=%s")
 
 
 def test_git_mirror_is_bound_read_only(tmp_path: Path) -> None:
     seed = tmp_path / "seed"
     seed.mkdir()
-    _git(seed, "init", "-q", "-b", "main")
+    host_git(seed, "init", "-q", "-b", "main")
     (seed / "file.txt").write_text("from the mirror\n")
-    _git(seed, "add", "file.txt")
-    _git(seed, "commit", "-q", "-m", "seed")
+    host_git(seed, "add", "file.txt")
+    host_git(seed, "commit", "-q", "-m", "seed")
     mirror = tmp_path / "mirror.git"
-    _git(tmp_path, "clone", "-q", "--bare", str(seed), str(mirror))
+    host_git(tmp_path, "clone", "-q", "--bare", str(seed), str(mirror))
     worktree = tmp_path / "job"
-    _git(tmp_path, "clone", "-q", "--shared", str(mirror), str(worktree))
+    host_git(tmp_path, "clone", "-q", "--shared", str(mirror), str(worktree))
     assert (worktree / ".git" / "objects" / "info" / "alternates").exists()
 
     with_mirror = BwrapSandbox(worktree, read_only_paths=[mirror])
@@ -376,7 +348,7 @@ def test_timeout_kills_the_whole_tree(sandbox: BwrapSandbox) -> None:
     )
     assert result.timed_out
     assert result.exit_code == 137
-    assert _host_processes_with(marker) == []
+    assert host_processes_with(marker) == []
 
 
 def test_background_processes_end_with_the_command(sandbox: BwrapSandbox) -> None:
@@ -384,7 +356,7 @@ def test_background_processes_end_with_the_command(sandbox: BwrapSandbox) -> Non
     result = _run(sandbox, f"sleep {marker} >/dev/null 2>&1 & disown; echo started", timeout=30)
     assert result.output == "started\n"
     assert not result.timed_out
-    assert _host_processes_with(marker) == []
+    assert host_processes_with(marker) == []
 
 
 def test_kill_all_from_another_thread_stops_the_command(sandbox: BwrapSandbox) -> None:
@@ -394,7 +366,7 @@ def test_kill_all_from_another_thread_stops_the_command(sandbox: BwrapSandbox) -
         target=lambda: results.append(_run(sandbox, f"sleep {marker} & sleep {marker}; wait", 120))
     )
     worker.start()
-    _wait_for(lambda: len(_host_processes_with(f"sleep {marker}")) >= 2)
+    _wait_for(lambda: len(host_processes_with(f"sleep {marker}")) >= 2)
 
     sandbox.kill_all()
     worker.join(timeout=30)
@@ -403,7 +375,7 @@ def test_kill_all_from_another_thread_stops_the_command(sandbox: BwrapSandbox) -
     assert not results[0].timed_out
     assert results[0].exit_code == 137
     assert "cancelled" in results[0].output
-    assert _host_processes_with(marker) == []
+    assert host_processes_with(marker) == []
 
 
 # -- output ------------------------------------------------------------------------------
@@ -477,13 +449,13 @@ def test_fork_bomb_is_contained(sandbox_worktree: Path) -> None:
     assert "fork failed" in result.output
     spawned = int(result.output.split("spawned")[1])
     assert spawned < SMALL.max_processes
-    assert _host_processes_with(marker) == []
+    assert host_processes_with(marker) == []
 
     bomb = f"bomb_{marker.replace('.', '_')}"
     classic = _run(sandbox, f"{bomb}() {{ {bomb} | {bomb} & }}; {bomb}; sleep 30", timeout=3)
     assert classic.timed_out
     assert "Resource temporarily unavailable" in classic.output
-    assert _host_processes_with(bomb) == []
+    assert host_processes_with(bomb) == []
 
 
 # -- construction ------------------------------------------------------------------------
@@ -528,11 +500,11 @@ def test_unsandboxed_runner_clears_env_and_kills_its_group(
     marker = _marker()
     timed = _run(runner, f"sleep {marker} & sleep {marker}; wait", timeout=1)
     assert timed.timed_out
-    assert _host_processes_with(marker) == []
+    assert host_processes_with(marker) == []
 
     background = _run(runner, f"sleep {marker} >/dev/null 2>&1 & echo started")
     assert background.output == "started\n"
-    assert _host_processes_with(marker) == []
+    assert host_processes_with(marker) == []
 
 
 def test_a_sandbox_that_cannot_start_raises(tmp_path: Path, sandbox_worktree: Path) -> None:

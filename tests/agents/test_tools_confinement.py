@@ -6,8 +6,6 @@ and asserts both the refusal the model sees and that nothing outside was read or
 
 from __future__ import annotations
 
-import ctypes
-import os
 import shutil
 import sys
 import threading
@@ -19,6 +17,7 @@ import pytest
 from agents.fs_guard import PathRefused, Worktree
 from agents.sandbox import BWRAP_MISSING, BwrapSandbox
 from agents.tools import Toolbox
+from tests.helpers import swap_atomically
 
 pytestmark = pytest.mark.bwrap
 
@@ -152,15 +151,6 @@ def test_intermediate_directory_swapped_for_a_symlink_is_refused(
     assert (outside / "ok.txt").read_text() == SECRET
 
 
-def _exchange(a: Path, b: Path) -> None:
-    """Atomically swap two names (renameat2 RENAME_EXCHANGE): neither is ever missing."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    at_fdcwd, rename_exchange = -100, 2
-    if libc.renameat2(at_fdcwd, bytes(a), at_fdcwd, bytes(b), rename_exchange) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, os.strerror(errno), str(a))
-
-
 def test_no_window_between_check_and_use(tools_layout: tuple[Path, Path]) -> None:
     """A thread keeps atomically swapping `d` between a real directory and a symlink
     pointing out while the tools read and write `d/f`; not once may they touch the
@@ -179,7 +169,7 @@ def test_no_window_between_check_and_use(tools_layout: tuple[Path, Path]) -> Non
     def swapper() -> None:
         nonlocal swaps
         while not stop.is_set():
-            _exchange(real, link)
+            swap_atomically(real, link)
             swaps += 1
 
     thread = threading.Thread(target=swapper)

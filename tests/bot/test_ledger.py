@@ -6,18 +6,14 @@ import socket
 import subprocess
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from bot.intake import INTERRUPTED, recover
 from bot.ledger import Ledger, NewDelivery, Recorded, runner_is_alive, this_runner
-
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+from tests.bot.conftest import POSTGRES
 
 
 def command(delivery_id: str, **job: object) -> NewDelivery:
@@ -42,36 +38,6 @@ def ignored(delivery_id: str) -> NewDelivery:
     return NewDelivery(
         id=delivery_id, event="issues", action="opened", decision="ignored", reason="no label"
     )
-
-
-@pytest.fixture
-def sqlite_ledger(tmp_path: Path) -> Iterator[Ledger]:
-    ledger = Ledger(f"sqlite:///{tmp_path / 'data' / 'rolecall.db'}")
-    ledger.create_schema()
-    yield ledger
-    ledger.close()
-
-
-@pytest.fixture
-def postgres_ledger() -> Iterator[Ledger]:
-    schema = f"rolecall_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    ledger = Ledger(f"{POSTGRES}?options=-csearch_path%3D{schema}")
-    ledger.create_schema()
-    try:
-        yield ledger
-    finally:
-        ledger.close()
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger(request: pytest.FixtureRequest) -> Ledger:
-    name = "sqlite_ledger" if request.param == "sqlite" else "postgres_ledger"
-    ledger: Ledger = request.getfixturevalue(name)
-    return ledger
 
 
 def test_a_delivery_and_its_job_are_recorded_together(ledger: Ledger) -> None:

@@ -155,6 +155,21 @@ def stop_rolecall(rolecall: Rolecall) -> None:
         rolecall.process.wait()
 
 
+def file_at(rolecall: Rolecall, rev: str, path: str) -> str:
+    """`path` as the GitHub stand-in's bare copy of the sample repo holds it at `rev`.
+
+    What a branch or commit really contains, read with host git, not through the API
+    under test.
+    """
+    repo = rolecall.github.repo_path(REPO)
+    return subprocess.run(
+        ["git", "--git-dir", str(repo), "show", f"{rev}:{path}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
 @pytest.fixture
 def stage(tmp_path: Path) -> Iterator[Stage]:
     with Stage(tmp_path / "stage") as stage:

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-
 from standins.scenario import FIX_SUMMARY, REPO, fixing_agent
-from tests.e2e.conftest import Rolecall
-
-
-def file_on_branch(rolecall: Rolecall, branch: str, path: str) -> str:
-    repo = rolecall.github.repo_path(REPO)
-    return subprocess.run(
-        ["git", "--git-dir", str(repo), "show", f"{branch}:{path}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+from tests.e2e.conftest import Rolecall, file_at
+from tests.e2e.roles_world import tool_results
 
 
 def test_implement_opens_a_draft_pull_request(rolecall: Rolecall) -> None:
@@ -38,8 +27,8 @@ def test_implement_opens_a_draft_pull_request(rolecall: Rolecall) -> None:
     assert FIX_SUMMARY.splitlines()[0] in pull["body"]
     assert "python3 -m unittest -q" in pull["body"]
     assert pull["html_url"] in tracking["body"]
-    assert "return a + b" in file_on_branch(rolecall, pull["head"]["ref"], "calc.py")
-    assert "return a - b" in file_on_branch(rolecall, "main", "calc.py")
+    assert "return a + b" in file_at(rolecall, pull["head"]["ref"], "calc.py")
+    assert "return a - b" in file_at(rolecall, "main", "calc.py")
 
     # The model saw the notes and the repository's AGENTS.md, and tools with cache marks.
     first = model.requests[0].json
@@ -164,7 +153,7 @@ def test_inside_the_sandbox_no_credential_or_network_is_reachable(rolecall: Role
     github.comment(REPO, "alice", issue, "/implement")
     rolecall.wait_for_outcome(issue)
 
-    results = tool_results(model.requests[-1].json)
+    results = [output for output, _ in tool_results(model.requests[-1].json)]
     assert len(results) == len(probes)
     env_output, environ, git_config, curl, sock = results
     secrets = [
@@ -183,21 +172,6 @@ def test_inside_the_sandbox_no_credential_or_network_is_reachable(rolecall: Role
     assert "curl-exit=0" not in curl
     assert "socket-exit=0" not in sock and "socket-exit=" in sock
     assert not any(r.headers.get("user-agent", "").startswith("curl") for r in github.requests)
-
-
-def tool_results(request: dict) -> list[str]:
-    """The text of every tool_result block the model was sent, in order."""
-    found = []
-    for message in request["messages"]:
-        if message["role"] != "user" or isinstance(message["content"], str):
-            continue
-        for block in message["content"]:
-            if block.get("type") == "tool_result":
-                content = block.get("content")
-                if isinstance(content, list):
-                    content = "".join(part.get("text", "") for part in content)
-                found.append(str(content))
-    return found
 
 
 def installation_tokens(github) -> set[str]:

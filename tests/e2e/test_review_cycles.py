@@ -17,7 +17,7 @@ import httpx
 
 from standins.model import TurnLike, text, tool_use
 from standins.scenario import REPO, ScriptedAgent, fixing_agent
-from tests.e2e.conftest import Rolecall, wait_for
+from tests.e2e.conftest import Rolecall, file_at, wait_for
 
 FIXED_CALC = 'def add(a, b):\n    """Return the sum of a and b."""\n    return a + b\n'
 TYPED = {"old_string": "def add(a, b):", "new_string": "def add(a: int, b: int) -> int:"}
@@ -96,16 +96,6 @@ def rolecall_pull(rolecall: Rolecall) -> tuple[int, str]:
     return int(number), branch
 
 
-def show(rolecall: Rolecall, rev: str, path: str) -> str:
-    repo = rolecall.github.repo_path(REPO)
-    return subprocess.run(
-        ["git", "--git-dir", str(repo), "show", f"{rev}:{path}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
 def is_ancestor(rolecall: Rolecall, older: str, newer: str) -> bool:
     repo = rolecall.github.repo_path(REPO)
     found = subprocess.run(
@@ -181,7 +171,7 @@ def test_a_review_with_three_comments_is_one_job_answered_thread_by_thread(
     # New commits on the PR branch, on top of what was reviewed.
     head = github.branches(REPO)[branch]
     assert head != reviewed and is_ancestor(rolecall, reviewed, head)
-    assert "def add(a: int, b: int) -> int:" in show(rolecall, head, "calc.py")
+    assert "def add(a: int, b: int) -> int:" in file_at(rolecall, head, "calc.py")
 
     # A reply in each of the three threads; the two fixed threads are resolved.
     threads = github.review_threads(REPO, number)
@@ -228,7 +218,7 @@ def test_a_moved_branch_is_worked_on_as_it_is_now_and_the_reply_says_so(
     assert f"it reviewed {reviewed[:12]}; the head was {moved[:12]}" in reply["body"]
     head = github.branches(REPO)[branch]
     assert is_ancestor(rolecall, moved, head), "built on alice's newer commit"
-    assert show(rolecall, head, "NOTES.md") == "notes\n"
+    assert file_at(rolecall, head, "NOTES.md") == "notes\n"
 
 
 def test_a_push_rejected_because_someone_pushed_meanwhile_is_rebased_not_forced(
@@ -253,8 +243,8 @@ def test_a_push_rejected_because_someone_pushed_meanwhile_is_rebased_not_forced(
     [theirs] = pushed
     head = github.branches(REPO)[branch]
     assert head != theirs and is_ancestor(rolecall, theirs, head), "alice's commit survives"
-    assert show(rolecall, head, "CHANGELOG.md") == "- add() adds\n"
-    assert "def add(a: int, b: int) -> int:" in show(rolecall, head, "calc.py")
+    assert file_at(rolecall, head, "CHANGELOG.md") == "- add() adds\n"
+    assert "def add(a: int, b: int) -> int:" in file_at(rolecall, head, "calc.py")
     assert summary["body"].startswith("✅")
     assert "rebased onto theirs" in summary["body"]
 
@@ -265,7 +255,7 @@ def test_review_posts_one_review_with_inline_comments_only_on_diff_lines(
     github, model = rolecall.github, rolecall.stage.model
     wait_for_bot_login(rolecall)
     calc = FIXED_CALC + '\n\ndef sub(a, b):\n    """Return a minus b."""\n    return a + b\n'
-    readme = show(rolecall, "main", "README.md") + "\nNow with `sub`.\n"
+    readme = file_at(rolecall, "main", "README.md") + "\nNow with `sub`.\n"
     github.push_commit(
         REPO, "alice", branch="feature", files={"calc.py": calc, "README.md": readme}
     )
@@ -340,7 +330,7 @@ def test_fix_on_a_same_repository_pull_request_addresses_every_unresolved_thread
     assert READER["body"] not in brief
     assert "notes given with /fix by @alice" in brief and "keep the signature short" in brief
     head = github.branches(REPO)["alice-fix"]
-    assert "def add(a: int, b: int) -> int:" in show(rolecall, head, "calc.py")
+    assert "def add(a: int, b: int) -> int:" in file_at(rolecall, head, "calc.py")
     [reply] = bot_review_comments(rolecall, number)
     open_thread = next(t for t in github.review_threads(REPO, number) if t["line"] == 1)
     readers = next(t for t in github.review_threads(REPO, number) if t["line"] == 2)

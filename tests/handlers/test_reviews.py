@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from handler_payloads import DELETE, PR_LINKS, payload
+from handler_payloads import DELETE, PR_LINKS, comment_job, payload
 
 from handlers.decisions import Decision, Ignore, StartJob, decision_from_dict
 from handlers.events import EventError
@@ -25,7 +25,6 @@ COMMENT = "issue_comment.created.with-installation"
 ROLECALL = {"login": BOT, "id": 9, "type": "Bot"}
 OURS = {"pull_request.user": ROLECALL}
 SUBMITTED_AT = datetime(2019, 5, 15, 15, 20, 38, tzinfo=UTC)
-COMMENTED_AT = datetime(2019, 5, 15, 15, 20, 21, tzinfo=UTC)
 REVIEWED_SHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 
 
@@ -51,22 +50,8 @@ def fix_job(notes: str = "", review_id: int = 237895671) -> StartJob:
 
 
 def command_job(kind: str, notes: str = "") -> StartJob:
-    return StartJob(
-        kind=kind,
-        role={"fix": "fixer", "review": "reviewer"}[kind],
-        repo_full_name="Codertocat/Hello-World",
-        repo_id=186853002,
-        installation_id=1,
-        issue_number=1,
-        is_pull_request=True,
-        comment_id=492700400,
-        sender_login="Codertocat",
-        notes=notes,
-        trigger_at=COMMENTED_AT,
-        trigger="comment",
-        issue_title="Spelling error in the README file",
-        issue_body="It looks like you accidently spelled 'commit' with two 't's.",
-    )
+    role = {"fix": "fixer", "review": "reviewer"}[kind]
+    return comment_job(kind, role, notes, is_pull_request=True)
 
 
 NOT_OURS = Ignore(

@@ -2,44 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from handler_payloads import PR_LINKS, payload
+from handler_payloads import PR_LINKS, comment_job, payload
 
 from handlers.decisions import Decision, Ignore, Reply, StartJob
 from handlers.router import dispatch
 
 BOT = "rolecall[bot]"
 COMMENT = "issue_comment.created.with-installation"
-COMMENTED_AT = datetime(2019, 5, 15, 15, 20, 21, tzinfo=UTC)
 LABELED_AT = datetime(2019, 5, 15, 15, 20, 18, tzinfo=UTC)
 INSTALLATION = {"id": 1}
 
 
 def job(command: str, notes: str = "", **changes: Any) -> StartJob:
     control = command in ("help", "status", "cancel", "retry")
-    base = StartJob(
-        kind=command if control else "implement",
-        role="" if control else "implementer" if command == "implement" else command,
-        repo_full_name="Codertocat/Hello-World",
-        repo_id=186853002,
-        installation_id=1,
-        issue_number=1,
-        is_pull_request=False,
-        comment_id=492700400,
-        sender_login="Codertocat",
-        notes=notes,
-        trigger_at=COMMENTED_AT,
-        trigger="comment",
-        issue_title="Spelling error in the README file",
-        issue_body="It looks like you accidently spelled 'commit' with two 't's.",
+    return comment_job(
+        command if control else "implement",
+        "" if control else "implementer" if command == "implement" else command,
+        notes,
         command=command,
         reason=f"/{command} by @Codertocat on #1" if control else "",
+        **changes,
     )
-    return replace(base, **changes) if changes else base
 
 
 def label_job(label: str, role: str, sender: str = "Codertocat") -> StartJob:

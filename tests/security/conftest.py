@@ -14,10 +14,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import shutil
 import socket
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,19 +52,6 @@ def bwrap() -> None:
     """Fail with the fix, never skip, when bubblewrap is missing."""
     if shutil.which("bwrap") is None:
         pytest.fail(f"{BWRAP_MISSING} (the security tests need it and are never skipped)")
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Host git for building fixtures (not Rolecall's hardened runner)."""
-    done = subprocess.run(
-        ["git", "-c", "user.name=Host", "-c", "user.email=host@example.invalid", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PATH": os.environ["PATH"], "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1"},
-    )
-    return done.stdout
 
 
 def fake_github_token(prefix: str = "ghp_") -> str:

@@ -7,7 +7,6 @@ holds credentials, so "nothing secret" is checked against real values.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 import threading
@@ -20,6 +19,7 @@ from agents import workspace
 from agents.sandbox import BwrapSandbox
 from agents.tools import Toolbox
 from standins.github import GitHubStandIn
+from tests.helpers import swap_atomically
 from tests.security.conftest import fake_github_token
 
 pytestmark = pytest.mark.usefixtures("bwrap")
@@ -162,15 +162,6 @@ def test_file_tools_confine_themselves_to_the_worktree(layout: tuple[Path, Path]
     assert not toolbox.call("Write", {"file_path": "sub/new.txt", "content": "ok"}).is_error
 
 
-def _exchange(a: Path, b: Path) -> None:
-    """Swap two names atomically (renameat2 RENAME_EXCHANGE): neither is ever missing."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    at_fdcwd, rename_exchange = -100, 2
-    if libc.renameat2(at_fdcwd, bytes(a), at_fdcwd, bytes(b), rename_exchange) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, os.strerror(errno), str(a))
-
-
 def test_a_symlink_swapped_in_after_the_check_is_refused(layout: tuple[Path, Path]) -> None:
     """A thread swaps `d` between a real directory and a link out while the tools use
     `d/secret.txt`; not once may they read or change the file outside."""
@@ -185,7 +176,7 @@ def test_a_symlink_swapped_in_after_the_check_is_refused(layout: tuple[Path, Pat
 
     def swapper() -> None:
         while not stop.is_set():
-            _exchange(real, link)
+            swap_atomically(real, link)
 
     thread = threading.Thread(target=swapper)
     interval = sys.getswitchinterval()

@@ -18,7 +18,7 @@ from agents.sandbox import BwrapSandbox
 from agents.tools import Toolbox
 from bot.trust import outgoing_refusal
 from standins.github import GitHubStandIn
-from tests.security.conftest import git
+from tests.helpers import host_git
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 
@@ -111,23 +111,23 @@ def test_host_git_runs_nothing_the_repository_controls(
     # The repository itself asks for filters, diff drivers and a file:// submodule.
     secret_repo = tmp_path / "secret-repo"
     secret_repo.mkdir()
-    git(secret_repo, "init", "-q", "-b", "main")
+    host_git(secret_repo, "init", "-q", "-b", "main")
     (secret_repo / "secret").write_text("private\n")
-    git(secret_repo, "add", ".")
-    git(secret_repo, "commit", "-qm", "s")
+    host_git(secret_repo, "add", ".")
+    host_git(secret_repo, "commit", "-qm", "s")
     seed = tmp_path / "seed"
-    git(tmp_path, "clone", "-q", str(github.repo_path(REPO)), str(seed))
+    host_git(tmp_path, "clone", "-q", str(github.repo_path(REPO)), str(seed))
     (seed / ".gitattributes").write_text("* filter=evil diff=evil merge=evil\n*.bin filter=lfs\n")
     (seed / ".gitmodules").write_text(
         f'[submodule "s"]\n\tpath = s\n\turl = file://{secret_repo}\n'
     )
-    git(seed, "update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},s")
+    host_git(seed, "update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},s")
     (seed / "big.bin").write_text(
         "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 1\n"
     )
-    git(seed, "add", ".")
-    git(seed, "commit", "-qm", "attributes")
-    git(seed, "push", "-q", "origin", "main")
+    host_git(seed, "add", ".")
+    host_git(seed, "commit", "-qm", "attributes")
+    host_git(seed, "push", "-q", "origin", "main")
 
     log = tmp_path / "git-calls.jsonl"
     shim_git(tmp_path / "shim", log)

@@ -7,7 +7,6 @@ a limit did not hold. Small limits keep them fast.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 from agents.sandbox import BwrapSandbox
 from agents.sandbox_limits import MIB, ResourceLimits, disk_usage, process_limit_mechanism
 from agents.tools import Toolbox
+from tests.helpers import host_processes_with
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 
@@ -46,20 +46,6 @@ def worktree(tmp_path: Path) -> Path:
 def marker() -> str:
     """A unique `sleep` argument, findable in /proc/*/cmdline."""
     return f"1000.{uuid.uuid4().int % 10**9:09d}"
-
-
-def host_processes_with(needle: str) -> list[str]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if needle in cmdline:
-            found.append(f"{entry.name}: {cmdline}")
-    return found
 
 
 def sleepers(mark: str) -> list[str]:

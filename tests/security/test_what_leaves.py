@@ -173,8 +173,13 @@ def test_installation_tokens_are_scoped_to_one_repository_and_the_job(world: Wor
     # A job's token reaches its repository and no other of the same installation.
     if "octo/elsewhere" not in [r["full_name"] for r in _repos(world)]:
         world.github.create_repo("octo/elsewhere", files={"README.md": "# elsewhere\n"})
-    tokens = [t for t in installation_tokens(world) if t.startswith("ghs_")]
-    token = tokens[-1]
+    # The token this job used on its repository (the shared world holds other repos'
+    # tokens too, and a set has no order).
+    token = [
+        r.headers["authorization"].split()[1]
+        for r in world.github.requests
+        if r.token_kind == "installation" and r.path.startswith(f"/repos/{REPO}/")
+    ][-1]
     api = world.github.api_url
     headers = {"Authorization": f"token {token}"}
     own = httpx.get(f"{api}/repos/{REPO}", headers=headers, timeout=10)
