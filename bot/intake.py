@@ -309,29 +309,27 @@ def recover(ledger: Ledger, enqueue: Enqueue) -> Recovery:
     cleanly (saying so on GitHub) once they have been interrupted too often.
     """
     recovery = Recovery()
+
+    def queue_again(job_id: int, into: list[int]) -> None:
+        try:
+            enqueue(job_id)
+        except Exception:
+            # The receiver must come up even when the queue is down: the job stays
+            # queued in the ledger and the next start tries again.
+            log.exception("job %s could not be queued again; it stays queued", job_id)
+            recovery.unqueued.append(job_id)
+        else:
+            into.append(job_id)
+
     for job in ledger.unfinished_jobs():
         assert job.id is not None
         if job.state == "queued":
-            try:
-                enqueue(job.id)
-            except Exception:
-                # The receiver must come up even when the queue is down: the job stays
-                # queued in the ledger and the next start tries again.
-                log.exception("job %s could not be queued again; it stays queued", job.id)
-                recovery.unqueued.append(job.id)
-            else:
-                recovery.requeued.append(job.id)
+            queue_again(job.id, recovery.requeued)
             continue
         alive = runner_is_alive(job.runner)
         if alive is False:
             ledger.update_job(job.id, state="queued", outcome=INTERRUPTED, runner=None)
-            try:
-                enqueue(job.id)
-            except Exception:
-                log.exception("job %s could not be queued again; it stays queued", job.id)
-                recovery.unqueued.append(job.id)
-            else:
-                recovery.resumed.append(job.id)
+            queue_again(job.id, recovery.resumed)
         else:
             recovery.left_running.append(job.id)
     if recovery.requeued or recovery.resumed:

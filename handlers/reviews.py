@@ -27,6 +27,7 @@ from handlers.events import (
     PullRequestReviewEvent,
 )
 from handlers.guards import is_self, screen_sender
+from handlers.role_commands import comment_job
 from handlers.router import Context, Router
 
 router = Router()
@@ -82,21 +83,12 @@ def pull_request_command(event: IssueCommentEvent) -> Decision | None:
         return None
     if event.installation is None:
         return Ignore("no installation in the payload: not a delivery to the GitHub App")
-    return StartJob(
+    return comment_job(
+        event,
+        command,
+        event.installation.id,
         kind=command.name,
         role=COMMAND_ROLES[command.name],
-        repo_full_name=event.repository.full_name,
-        repo_id=event.repository.id,
-        installation_id=event.installation.id,
-        issue_number=event.issue.number,
-        is_pull_request=True,
-        comment_id=event.comment.id,
-        sender_login=event.sender.login,
-        notes=command.notes,
-        trigger_at=event.comment.created_at,
-        trigger="comment",
-        issue_title=event.issue.title,
-        issue_body=event.issue.body or "",
     )
 
 

@@ -13,6 +13,8 @@ Rolecall's own commands are told apart here, because their kind of job differs:
 
 from __future__ import annotations
 
+from typing import Any
+
 from handlers.commands import Command, parse_commands
 from handlers.decisions import StartJob
 from handlers.events import IssueCommentEvent, IssuesEvent, Label
@@ -35,11 +37,16 @@ def pick_command(body: str) -> Command | None:
     )
 
 
-def command_job(event: IssueCommentEvent, command: Command, installation_id: int) -> StartJob:
-    """The job for one visible command on an issue or a pull request's conversation."""
-    control = command.name in CONTROL_COMMANDS
-    kind = command.name if control else IMPLEMENT
-    role = "" if control else IMPLEMENTER if command.name == IMPLEMENT else command.name
+def comment_job(
+    event: IssueCommentEvent,
+    trigger_command: Command,
+    installation_id: int,
+    *,
+    kind: str,
+    role: str,
+    **extra: Any,
+) -> StartJob:
+    """A job started by `trigger_command` in `event`'s comment, with the thread as it was."""
     return StartJob(
         kind=kind,
         role=role,
@@ -50,11 +57,26 @@ def command_job(event: IssueCommentEvent, command: Command, installation_id: int
         is_pull_request=event.issue.is_pull_request,
         comment_id=event.comment.id,
         sender_login=event.sender.login,
-        notes=command.notes,
+        notes=trigger_command.notes,
         trigger_at=event.comment.created_at,
         trigger="comment",
         issue_title=event.issue.title,
         issue_body=event.issue.body or "",
+        **extra,
+    )
+
+
+def command_job(event: IssueCommentEvent, command: Command, installation_id: int) -> StartJob:
+    """The job for one visible command on an issue or a pull request's conversation."""
+    control = command.name in CONTROL_COMMANDS
+    kind = command.name if control else IMPLEMENT
+    role = "" if control else IMPLEMENTER if command.name == IMPLEMENT else command.name
+    return comment_job(
+        event,
+        command,
+        installation_id,
+        kind=kind,
+        role=role,
         command=command.name,
         # A control command runs no role, so its reason names none.
         reason=f"/{command.name} by @{event.sender.login} on #{event.issue.number}"
