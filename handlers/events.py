@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+# GitHub sends `"body": null` for an empty comment; decisions read it as "".
+TextOrEmpty = Annotated[str, BeforeValidator(lambda value: "" if value is None else value)]
 
 
 class EventError(ValueError):
@@ -79,16 +82,11 @@ class Issue(_Fields):
 
 class Comment(_Fields):
     id: int
-    body: str = ""
+    body: TextOrEmpty = ""
     created_at: datetime
     updated_at: datetime | None = None
     user: Account
     author_association: str
-
-    @field_validator("body", mode="before")
-    @classmethod
-    def _null_body_is_empty(cls, value: object) -> object:
-        return "" if value is None else value
 
 
 class Label(_Fields):
@@ -170,16 +168,11 @@ class ReviewComment(_Fields):
     """An inline comment; `in_reply_to_id` is set when it answers another one."""
 
     id: int
-    body: str = ""
+    body: TextOrEmpty = ""
     pull_request_review_id: int | None = None
     in_reply_to_id: int | None = None
     created_at: datetime
     user: Account
-
-    @field_validator("body", mode="before")
-    @classmethod
-    def _null_body_is_empty(cls, value: object) -> object:
-        return "" if value is None else value
 
 
 class PullRequestReviewEvent(WebhookEvent):
