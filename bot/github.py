@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
@@ -37,6 +38,10 @@ WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
 
 class GitHubError(Exception):
     """A GitHub call failed in a way the tracking comment should explain."""
+
+
+class NotFastForward(GitHubError):
+    """GitHub refused to move a branch: the new commit does not descend from its head."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,26 @@ class ThreadState:
     node_id: str
     is_resolved: bool
     comment_ids: tuple[int, ...]  # database ids, oldest first
+
+
+@dataclass(frozen=True)
+class GitCommitInfo:
+    """A commit object as the Git Data API shows it: what `/ci` needs to copy it."""
+
+    sha: str
+    tree_sha: str
+    parents: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class BranchPush:
+    """One update of a branch in the repository's activity log: who moved it, and when."""
+
+    before: str
+    after: str
+    actor: str | None  # None when GitHub no longer knows the account
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -343,6 +368,40 @@ class RepoClient:
                 return threads
             after = page["pageInfo"]["endCursor"]
 
+    def git_commit(self, sha: str) -> GitCommitInfo:
+        """A commit object (tree, parents, message) through the Git Data API."""
+        data = self.rest.git.get_commit(self.owner, self.name, sha).parsed_data
+        return GitCommitInfo(
+            sha=str(data.sha),
+            tree_sha=str(data.tree.sha),
+            parents=tuple(str(p.sha) for p in data.parents),
+            message=str(data.message),
+        )
+
+    def last_push(self, branch: str, *, actor: str | None = None) -> BranchPush | None:
+        """The newest update of `branch` in the activity log (by `actor`, if given).
+
+        The log says who pushed and when, which a commit cannot (anyone can write any
+        author and date into one).
+        """
+        options: dict[str, Any] = {
+            "ref": f"refs/heads/{branch}",
+            "per_page": 1,
+            "direction": "desc",
+        }
+        if actor is not None:
+            options["actor"] = actor
+        items = self.rest.repos.list_activities(self.owner, self.name, **options).parsed_data
+        if not items:
+            return None
+        item = items[0]
+        return BranchPush(
+            before=str(item.before),
+            after=str(item.after),
+            actor=item.actor.login if item.actor is not None else None,
+            at=_as_utc(item.timestamp),
+        )
+
     def find_open_pull(self, head_branch: str) -> PullRequestRef | None:
         pulls = self.rest.pulls.list(
             self.owner, self.name, state="open", head=f"{self.owner}:{head_branch}"
@@ -389,6 +448,32 @@ class RepoClient:
         }
         review = self.rest.pulls.create_review(self.owner, self.name, number, data=data)
         return ReviewRef(int(review.parsed_data.id), str(review.parsed_data.html_url))
+
+    def create_commit(self, *, message: str, tree_sha: str, parents: list[str]) -> str:
+        """Write a commit object (moving no branch) as the App's bot; its sha."""
+        data = self.rest.git.create_commit(
+            self.owner,
+            self.name,
+            data={"message": self._redact(message), "tree": tree_sha, "parents": parents},
+        ).parsed_data
+        return str(data.sha)
+
+    def fast_forward(self, branch: str, sha: str, *, default_branch: str) -> None:
+        """Move `branch` to `sha`, a descendant of its head; never force (invariant 5).
+
+        Refuses the default branch before asking; `NotFastForward` when GitHub finds the
+        branch moved elsewhere meanwhile.
+        """
+        if branch.casefold() == default_branch.casefold():
+            raise GitHubError(f"Rolecall never moves the default branch (`{default_branch}`)")
+        try:
+            self.rest.git.update_ref(
+                self.owner, self.name, f"heads/{quote(branch, safe='/')}", sha=sha, force=False
+            )
+        except RequestFailed as exc:
+            if exc.response.status_code == 422 and "fast forward" in _error_message(exc):
+                raise NotFastForward(_error_message(exc)) from exc
+            raise
 
     def open_draft_pull(self, *, title: str, body: str, head: str, base: str) -> PullRequestRef:
         """Open the PR as a draft, or return the one already open for `head` (a resumed job).

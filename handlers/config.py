@@ -2,9 +2,10 @@
 
 The file is read from the default branch only (a pull request cannot change the rules
 it is judged by). It maps slash commands and labels to roles, names the role
-`/implement` runs, sets per-role limits and model overrides, defines model aliases and
-says whether pull requests open as drafts. Everything is optional; an empty or missing
-file means the defaults.
+`/implement` runs, sets per-role limits and model overrides, grants roles protected
+paths (`may_change`), defines model aliases, says whether pull requests open as drafts
+and whether Rolecall's pushes may start CI at once (`ci.run_on_push`). Everything is
+optional; an empty or missing file means the defaults.
 
 A file that is wrong is never half-used: `parse_config` raises `ConfigError` listing
 every problem with its key path and line, so the one comment Rolecall posts says
@@ -26,11 +27,14 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from agents.model import ModelError, resolve_model
 from agents.roles import slugify
+from handlers.protected_paths import pattern_problem
 
 CONFIG_PATH = ".github/rolecall.yml"
 # Commands Rolecall answers itself (and the pull-request commands), which a repository
 # cannot map to a role of its own.
-RESERVED_COMMANDS = frozenset({"implement", "help", "status", "cancel", "retry", "fix", "review"})
+RESERVED_COMMANDS = frozenset(
+    {"implement", "help", "status", "cancel", "retry", "fix", "review", "ci"}
+)
 LABEL_PREFIX = "rolecall:"
 DEFAULT_ROLE = "implementer"
 
@@ -50,12 +54,27 @@ class RoleSettings(_Strict):
     max_turns: int | None = Field(default=None, ge=1, le=1000)
     max_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
     max_cost_usd: Decimal | None = Field(default=None, gt=0, le=1000)
+    # Protected paths (handlers.protected_paths) this role may change: root-anchored globs
+    # such as ".github/actions/**". Workflows can never be granted.
+    may_change: tuple[str, ...] = ()
 
 
 class PullRequestSettings(_Strict):
     """Kept so `draft: true` may be written; `false` is refused (see `_name_problems`)."""
 
     draft: bool = True
+
+
+class CiSettings(_Strict):
+    """Whether Rolecall's pushes start CI at once.
+
+    By default every commit Rolecall pushes carries `[skip ci]`, and CI runs when someone
+    with write access comments `/ci` (bot.ci_gate): the agent's code (a Makefile, a test,
+    a `conftest.py`) would otherwise run in CI with the repository's secrets unreviewed.
+    `run_on_push: true` drops the marker, for repositories whose CI holds no secrets.
+    """
+
+    run_on_push: bool = False
 
 
 class RepoConfig(_Strict):
@@ -67,6 +86,7 @@ class RepoConfig(_Strict):
     roles: dict[str, RoleSettings] = Field(default_factory=dict)
     models: dict[str, str] = Field(default_factory=dict)
     pull_requests: PullRequestSettings = Field(default_factory=PullRequestSettings)
+    ci: CiSettings = Field(default_factory=CiSettings)
     # Comments by people without write access reach the model only when this is true,
     # and then marked as such (invariant 3; SECURITY.md).
     include_untrusted_comments: bool = False
@@ -280,7 +300,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> ConfigProblem:
 # --- what is wrong, in words ----------------------------------------------------------------
 
 
-_SECTIONS: dict[str, type[BaseModel]] = {"pull_requests": PullRequestSettings}
+_SECTIONS: dict[str, type[BaseModel]] = {"pull_requests": PullRequestSettings, "ci": CiSettings}
 
 
 def _pydantic_problem(error: Any, lines: Mapping[str, int]) -> ConfigProblem:
@@ -311,6 +331,8 @@ def _describe(kind: str, ctx: Mapping[str, Any], fallback: str) -> str:
         return "must be text (quote it if YAML reads it as something else)"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "must be a mapping (`key: value` lines)"
+    if kind in ("tuple_type", "list_type"):
+        return "must be a list of paths (`[a, b]`, or one `- a` line each)"
     for bound, words in (
         ("ge", "at least"),
         ("gt", "more than"),
@@ -377,6 +399,11 @@ def _name_problems(config: RepoConfig) -> Iterable[ConfigProblem]:
             "is ready for review; remove this line or set it to `true`",
             config.line_of(*where),
         )
+    for name, settings in config.roles.items():
+        for index, pattern in enumerate(settings.may_change):
+            grant = ("roles", name, "may_change", str(index))
+            if (problem := pattern_problem(pattern)) is not None:
+                yield ConfigProblem(".".join(grant), problem, config.line_of(*grant))
     for alias, target in config.models.items():
         where = ("models", alias)
         if "," in alias or not alias.strip():

@@ -7,8 +7,9 @@ becomes one carrying the label, and the worker resolves them (`bot.routing`) bef
 acknowledges anything; a `/shrug` that names nothing ends there, silently.
 
 Rolecall's own commands are told apart here, because their kind of job differs:
-`/implement` runs a role through the implement playbook like any role command, while
-`/help`, `/status`, `/cancel` and `/retry` are small control jobs.
+`/implement` runs a role through the implement playbook like any role command,
+`/help`, `/status`, `/cancel` and `/retry` are small control jobs, and `/ci` (on a pull
+request) lets CI run on Rolecall's pushes (bot.ci_gate); it runs no agent.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from handlers.events import IssueCommentEvent, IssuesEvent, Label
 
 IMPLEMENT = "implement"
 IMPLEMENTER = "implementer"
+CI = "ci"
 # Control commands: each is a job kind of its own (see bot.control).
 CONTROL_COMMANDS = ("help", "status", "cancel", "retry")
-BUILTIN_COMMANDS = frozenset({IMPLEMENT, *CONTROL_COMMANDS})
+BUILTIN_COMMANDS = frozenset({IMPLEMENT, CI, *CONTROL_COMMANDS})
 
 
 def pick_command(body: str) -> Command | None:
@@ -68,6 +70,16 @@ def comment_job(
 
 def command_job(event: IssueCommentEvent, command: Command, installation_id: int) -> StartJob:
     """The job for one visible command on an issue or a pull request's conversation."""
+    if command.name == CI:  # a job of its own kind; the worker refuses it on an issue
+        return comment_job(
+            event,
+            command,
+            installation_id,
+            kind=CI,
+            role="",
+            command=CI,
+            reason=f"/ci by @{event.sender.login} on #{event.issue.number}",
+        )
     control = command.name in CONTROL_COMMANDS
     kind = command.name if control else IMPLEMENT
     role = "" if control else IMPLEMENTER if command.name == IMPLEMENT else command.name

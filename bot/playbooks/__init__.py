@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.jobcontext import Context, Services
+from bot.playbooks.ci import Ci
 from bot.playbooks.fix import Fix
 from bot.playbooks.implement import Implement
 from bot.playbooks.review import Review
@@ -28,4 +29,5 @@ PLAYBOOKS: dict[str, Playbook] = {
     "implement": Implement(),
     "fix": Fix(),
     "review": Review(),
+    "ci": Ci(),
 }

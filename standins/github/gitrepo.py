@@ -191,3 +191,53 @@ def commit_info(repo: Path, sha: str) -> CommitInfo:
         committer_date=fields[8],
         message=fields[9].rstrip("\n"),
     )
+
+
+def object_type(repo: Path, sha: str) -> str | None:
+    """ "commit", "tree", "blob" or "tag" for a full object id the repository holds, else None.
+
+    Only full 40-hex ids count, as in GitHub's Git Data API (it takes no abbreviations).
+    """
+    if len(sha) != 40 or any(ch not in "0123456789abcdef" for ch in sha):
+        return None
+    try:
+        return git(repo, "cat-file", "-t", sha)
+    except GitError:
+        return None
+
+
+def commit_tree(
+    repo: Path, tree: str, parents: list[str], message: str, author: Signature, committer: Signature
+) -> str:
+    """Write a commit object (`git commit-tree`) without moving any ref; its sha.
+
+    The message is taken as given, byte for byte, as GitHub's API stores it.
+    """
+    args = ["commit-tree", tree]
+    for parent in parents:
+        args += ["-p", parent]
+    env = {
+        "GIT_AUTHOR_NAME": author.name,
+        "GIT_AUTHOR_EMAIL": author.email,
+        "GIT_AUTHOR_DATE": f"{int(author.when.timestamp())} +0000",
+        "GIT_COMMITTER_NAME": committer.name,
+        "GIT_COMMITTER_EMAIL": committer.email,
+        "GIT_COMMITTER_DATE": f"{int(committer.when.timestamp())} +0000",
+    }
+    return git(repo, *args, input=message.encode(), env=env)
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    """Whether moving a ref from `ancestor` to `descendant` is a fast-forward."""
+    proc = subprocess.run(
+        ["git", "--git-dir", str(repo), "merge-base", "--is-ancestor", ancestor, descendant],
+        capture_output=True,
+        env=_env(),
+        check=False,
+    )
+    return proc.returncode == 0
+
+
+def swap_ref(repo: Path, ref: str, new: str, old: str) -> None:
+    """Move `ref` to `new` only if it still points at `old` (git's compare-and-swap)."""
+    git(repo, "update-ref", ref, new, old)

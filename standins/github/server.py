@@ -30,6 +30,7 @@ from . import (
     rest_activity,
     rest_app,
     rest_checks,
+    rest_git,
     rest_issues,
     rest_pulls,
     rest_reactions,
@@ -90,6 +91,7 @@ def build_router() -> Router:
         rest_pulls,
         rest_reviews,
         rest_checks,
+        rest_git,
     ):
         router.routes += module.router.routes
     return router

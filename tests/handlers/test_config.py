@@ -65,13 +65,13 @@ def test_no_file_or_an_empty_one_means_the_defaults(text: str | None) -> None:
         (
             "lables:\n  bug: backend\n",
             "line 1, `lables`: unknown key; did you mean `labels`? keys allowed here: "
-            "`commands`, `default_role`, `include_untrusted_comments`, `labels`, `models`, "
-            "`pull_requests`, `roles`",
+            "`ci`, `commands`, `default_role`, `include_untrusted_comments`, `labels`, "
+            "`models`, `pull_requests`, `roles`",
         ),
         (
             "roles:\n  backend:\n    max_turn: 3\n",
             "line 3, `roles.backend.max_turn`: unknown key; did you mean `max_turns`? keys "
-            "allowed here: `max_cost_usd`, `max_minutes`, `max_turns`, `model`",
+            "allowed here: `max_cost_usd`, `max_minutes`, `max_turns`, `may_change`, `model`",
         ),
         (
             "roles:\n  backend:\n    max_turns: 0\n",
@@ -168,3 +168,68 @@ def test_a_broken_file_still_tells_which_commands_and_labels_it_names() -> None:
     raw = raised.value.raw
     assert raw_mentions(raw, command="be") and raw_mentions(raw, label="backend")
     assert not raw_mentions(raw, command="shrug") and not raw_mentions(None, command="be")
+
+
+# --- the CI gate and protected paths (issue #9, section 2) --------------------------------------
+
+
+def test_by_default_pushes_wait_for_ci_and_no_role_may_change_protected_paths() -> None:
+    config = parse_config(None)
+    assert config.ci.run_on_push is False
+    assert config.role_settings("implementer").may_change == ()
+
+
+def test_a_repository_can_opt_out_of_the_ci_gate() -> None:
+    assert parse_config("ci:\n  run_on_push: true\n").ci.run_on_push is True
+    assert parse_config("ci: {run_on_push: false}\n").ci.run_on_push is False
+
+
+def test_a_role_can_be_granted_protected_paths() -> None:
+    config = parse_config(
+        "roles:\n"
+        "  backend:\n"
+        "    may_change:\n"
+        "      - .github/actions/**\n"
+        "      - AGENTS.md\n"
+        "  docs:\n"
+        "    may_change: ['**/CLAUDE.md']\n"
+    )
+    assert config.role_settings("Backend").may_change == (".github/actions/**", "AGENTS.md")
+    assert config.role_settings("docs").may_change == ("**/CLAUDE.md",)
+    assert config.role_settings("planner").may_change == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "ci:\n  run_on_pushes: true\n",
+            "line 2, `ci.run_on_pushes`: unknown key; did you mean `run_on_push`? keys allowed "
+            "here: `run_on_push`",
+        ),
+        ("ci:\n  run_on_push: sometimes\n", "`ci.run_on_push`: must be true or false"),
+        ("ci: true\n", "line 1, `ci`: must be a mapping"),
+        (
+            "roles:\n  backend:\n    may_change: .github/actions/**\n",
+            "line 3, `roles.backend.may_change`: must be a list of paths",
+        ),
+        (
+            "roles:\n  backend:\n    may_change:\n      - src/**\n      - .github/workflows/**\n",
+            "line 5, `roles.backend.may_change.1`: Rolecall never changes GitHub Actions workflows",
+        ),
+        (
+            "roles:\n  backend:\n    may_change: ['../x']\n",
+            "`roles.backend.may_change.0`: a path pattern may not contain `..`",
+        ),
+        (
+            "roles:\n  backend:\n    may_change: ['']\n",
+            "`roles.backend.may_change.0`: names no path",
+        ),
+        ("commands:\n  ci: backend\n", "line 2, `commands.ci`: `/ci` is one of Rolecall's own"),
+    ],
+)
+def test_each_invalid_ci_or_grant_setting_says_what_and_where(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text)
+    rendered = [problem.render() for problem in raised.value.problems]
+    assert any(line.startswith(expected) or expected in line for line in rendered), rendered
