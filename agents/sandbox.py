@@ -10,14 +10,13 @@ What bubblewrap confines (each point has a test in tests/agents/test_sandbox.py)
 
 - Filesystem: a read-only `/usr`, `/etc` (minus shadow files and SSH host keys) and the
   `/bin`, `/lib*` links; a private `/tmp` tmpfs, a minimal `/dev` and a new `/proc`; the
-  rest of the root read-only and empty. The host's home, `/root`, `/work`, the data
-  directory and the host `/tmp` are not there. The worktree is bound writable at its own
-  path, `read_only_paths` (the job's git mirror, which `.git/objects/info/alternates`
-  points at) read-only at theirs.
-- Git: `<worktree>/.git` is bound onto itself (a mount point cannot be renamed, so the
-  agent cannot move it aside and plant a fresh one), with `.git/hooks` and `.git/config`
-  bound read-only over themselves. Index, objects and refs stay writable, so the agent
-  can commit; it cannot add a hook or change git config.
+  rest of the root read-only and empty. The worktree is bound writable at its own
+  path, the job's mirror read-only at `SANDBOX_MIRROR` (where the agent's
+  `.git/objects/info/alternates` points), `read_only_paths` read-only at theirs.
+- Git: the worktree's `.git` is the agent's, all of it: hooks, config, links, FIFOs.
+  Rolecall's host-side git never reads it (agents.workspace keeps its own git dir
+  outside the sandbox and reads the worktree back as data), so nothing there is
+  protected here. The mirror is read-only and holds one repository's objects.
 - Namespaces: `--unshare-all` (user, pid, net, ipc, uts, cgroup); the network is only a
   loopback interface unless `network=True`; with `egress_dir`, the one way out is the
   host's allow-list proxy (`agents.netproxy`), reached through a Unix socket bound
@@ -35,18 +34,17 @@ What bubblewrap confines (each point has a test in tests/agents/test_sandbox.py)
   writable). Output is read incrementally and capped head+tail; a command that writes
   more than `ResourceLimits.output_bytes` is stopped. The worktree is watched while a
   command runs (`WorktreeWatch`): one that grows it past the allowed growth is stopped.
+- System calls: a seccomp filter (agents.seccomp) refuses `fallocate`, which would
+  reserve disk past the worktree watch and RLIMIT_FSIZE in one call.
 
 Not enforced: a hard disk quota (the worktree watch looks every 0.1 s or so, so a command
 can overshoot by what the disk writes in that time, and `RLIMIT_FSIZE` caps each file);
 CPU share (only the timeout bounds it); a fork bomb when running as
 root without a writable cgroup v1 `pids` hierarchy, e.g. root on a cgroup v2 host
-(`RLIMIT_NPROC` does not apply to root; the timeout and the PID namespace still end it);
-seccomp filtering (bubblewrap needs a compiled BPF program we do not ship). Everything
-else in `/etc` is readable, so no credential may live there. The agent can still create
-files in `.git` other than hooks and config (e.g. `commondir`): host-side git must pin
-`GIT_DIR`/`GIT_COMMON_DIR` and not trust the directory, as `agents.workspace` does.
-With `network=True` the host's loopback services and abstract Unix sockets are
-reachable, because the network namespace is shared.
+(`RLIMIT_NPROC` does not apply to root; the timeout and the PID namespace still end it).
+Everything else in `/etc` is readable, so no credential may live there. With
+`network=True` the host's loopback services and abstract Unix sockets are reachable,
+because the network namespace is shared.
 """
 
 from __future__ import annotations
@@ -83,8 +81,11 @@ from agents.sandbox_limits import (
     disk_usage,
     wrap_command,
 )
+from agents.seccomp import filter_program
+from agents.workspace.checkout import SANDBOX_MIRROR
 
 log = logging.getLogger(__name__)
+SECCOMP_PROGRAM = filter_program()
 
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 BASE_ENV: Mapping[str, str] = {
@@ -240,6 +241,7 @@ class _ProcessRunner:
     """The machinery both backends share: launch, read, cap, time out, kill."""
 
     _uses_status_fd = False
+    _uses_seccomp = False
 
     def __init__(
         self,
@@ -277,7 +279,7 @@ class _ProcessRunner:
         )
         return WorktreeWatch(self.worktree, allowed).start()
 
-    def _argv(self, command: str, status_fd: int | None) -> list[str]:
+    def _argv(self, command: str, status_fd: int | None, seccomp_fd: int | None) -> list[str]:
         raise NotImplementedError
 
     def _launch_env(self) -> dict[str, str]:
@@ -298,8 +300,9 @@ class _ProcessRunner:
         status_r = status_w = None
         if self._uses_status_fd:
             status_r, status_w = os.pipe()
+        seccomp_fd = _seccomp_fd() if self._uses_seccomp else None
         try:
-            argv = cgroup_launcher(cgroup) + self._argv(command, status_w)
+            argv = cgroup_launcher(cgroup) + self._argv(command, status_w, seccomp_fd)
             proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
@@ -309,7 +312,7 @@ class _ProcessRunner:
                 env=self._launch_env(),
                 start_new_session=True,
                 close_fds=True,
-                pass_fds=(status_w,) if status_w is not None else (),
+                pass_fds=tuple(fd for fd in (status_w, seccomp_fd) if fd is not None),
             )
         except OSError as exc:
             if cgroup is not None:
@@ -318,8 +321,9 @@ class _ProcessRunner:
                 os.close(status_r)
             raise SandboxError(f"cannot start the command runner: {exc}") from exc
         finally:
-            if status_w is not None:
-                os.close(status_w)
+            for fd in (status_w, seccomp_fd):
+                if fd is not None:
+                    os.close(fd)
         execution = _Execution(proc, cgroup)
         with self._active_lock:
             self._active.add(execution)
@@ -470,12 +474,14 @@ class BwrapSandbox(_ProcessRunner):
     """
 
     _uses_status_fd = True
+    _uses_seccomp = True
 
     def __init__(
         self,
         worktree: Path,
         *,
         read_only_paths: Sequence[Path] = (),
+        mirror: Path | None = None,
         network: bool = False,
         egress_dir: Path | None = None,
         max_output_chars: int = DEFAULT_MAX_CHARS,
@@ -504,27 +510,10 @@ class BwrapSandbox(_ProcessRunner):
         for path in self.read_only_paths:
             if not path.exists():
                 raise SandboxError(f"read-only path {path} does not exist")
+        self.mirror = Path(mirror).absolute() if mirror is not None else None
+        if self.mirror is not None and not self.mirror.is_dir():
+            raise SandboxError(f"mirror {self.mirror} does not exist")
         self.network = network
-
-    def _git_binds(self) -> list[str]:
-        """Keep `.git` in place and its hooks and config read-only (invariant 4)."""
-        git = self.worktree / ".git"
-        if git.is_symlink():
-            return ["--ro-bind", str(git), str(git)]
-        if git.is_file():  # a gitfile pointing elsewhere: the pointer must not move
-            return ["--ro-bind", str(git), str(git)]
-        if not git.is_dir():
-            return []
-        hooks, config = git / "hooks", git / "config"
-        if not hooks.exists() and not hooks.is_symlink():
-            hooks.mkdir()
-        if not config.exists() and not config.is_symlink():
-            config.touch()
-        return [
-            "--bind", str(git), str(git),
-            "--ro-bind", str(hooks), str(hooks),
-            "--ro-bind", str(config), str(config),
-        ]  # fmt: skip
 
     def _system_binds(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr"]
@@ -551,7 +540,7 @@ class BwrapSandbox(_ProcessRunner):
                     args += ["--ro-bind", str(target), str(target)]
         return args
 
-    def _argv(self, command: str, status_fd: int | None) -> list[str]:
+    def _argv(self, command: str, status_fd: int | None, seccomp_fd: int | None) -> list[str]:
         args = [
             self.bwrap,
             "--unshare-all",
@@ -563,22 +552,37 @@ class BwrapSandbox(_ProcessRunner):
             "--cap-drop", "ALL",
             *self._system_binds(),
             "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp",  # noqa: S108 - private
+            # /dev and /dev/shm hold only what bubblewrap made: nothing to fill but the
+            # capped /dev/shm (otherwise half of RAM).
             "--dev", "/dev",
+            "--remount-ro", "/dev",
+            "--size", str(self.limits.tmp_bytes), "--tmpfs", "/dev/shm",  # noqa: S108
             "--proc", "/proc",
         ]  # fmt: skip
         for path in self.read_only_paths:
             args += ["--ro-bind", str(path), str(path)]
         if self.egress_dir is not None:
             args += ["--ro-bind", str(self.egress_dir), SANDBOX_DIR]
+        if self.mirror is not None:
+            args += ["--ro-bind", str(self.mirror), SANDBOX_MIRROR]
         args += ["--bind", str(self.worktree), str(self.worktree)]
-        args += self._git_binds()
         args += ["--remount-ro", "/", "--chdir", str(self.worktree), "--clearenv"]
         for name, value in self.env.items():
             args += ["--setenv", name, value]
         if status_fd is not None:
             args += ["--json-status-fd", str(status_fd)]
+        if seccomp_fd is not None:
+            args += ["--seccomp", str(seccomp_fd)]
         prologue, prologue_args = self._forwarder
         return [*args, "--", *wrap_command(command, self.limits, prologue, prologue_args)]
+
+
+def _seccomp_fd() -> int:
+    """A fresh descriptor holding the filter, read from its start by bubblewrap."""
+    fd = os.memfd_create("rolecall-seccomp", os.MFD_CLOEXEC)
+    os.write(fd, SECCOMP_PROGRAM)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 class UnsandboxedRunner(_ProcessRunner):
@@ -594,7 +598,7 @@ class UnsandboxedRunner(_ProcessRunner):
     def _launch_env(self) -> dict[str, str]:
         return dict(self.env)
 
-    def _argv(self, command: str, status_fd: int | None) -> list[str]:
+    def _argv(self, command: str, status_fd: int | None, seccomp_fd: int | None) -> list[str]:
         return wrap_command(command, self.limits)
 
 
@@ -604,6 +608,7 @@ def make_sandbox(
     *,
     allow_unsafe: bool,
     read_only_paths: Sequence[Path] = (),
+    mirror: Path | None = None,
     network: bool = False,
     egress_dir: Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -618,6 +623,7 @@ def make_sandbox(
         return BwrapSandbox(
             worktree,
             read_only_paths=read_only_paths,
+            mirror=mirror,
             network=network,
             egress_dir=egress_dir,
             env=env,

@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -36,6 +37,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 GIB = 1024**3
+_MEASURE_TIMEOUT = 120.0
 MIB = 1024**2
 
 
@@ -73,26 +75,21 @@ class DiskUsage:
 
 def disk_usage(root: Path) -> DiskUsage:
     """Allocated size (`st_blocks`, so sparse files count for what they really use) and
-    number of entries below `root`, never following symlinks."""
-    total = entries = 0
-    stack = [str(root)]
-    while stack:
-        directory = stack.pop()
-        try:
-            scan = os.scandir(directory)
-        except OSError:
-            continue
-        with scan:
-            for entry in scan:
-                entries += 1
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                total += info.st_blocks * 512
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-    return DiskUsage(total, entries)
+    number of entries below `root`, never following symlinks or leaving its filesystem.
+
+    GNU find walks from directory descriptors, so a tree nested far past PATH_MAX (which
+    a path-based walk cannot even open) is counted like any other; it prints one number
+    per entry and no names, so no name the agent chose is ever parsed.
+    """
+    done = subprocess.run(
+        ["find", str(root), "-xdev", "-mindepth", "1", "-printf", "%b\\n"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=_MEASURE_TIMEOUT,
+        check=False,
+    )
+    blocks = done.stdout.split()
+    return DiskUsage(sum(int(b) for b in blocks) * 512, len(blocks))
 
 
 class WorktreeWatch:

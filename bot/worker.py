@@ -96,30 +96,19 @@ class Worker:
 
     def run(self, ctx: Context) -> None:
         stopped: JobStopped | None = None
+        # /cancel also kills host git (a fetch, a push) with its process group.
+        git_cancel = threading.Event()
         try:
-            if ctx.job.attempts > MAX_ATTEMPTS:
-                raise JobStopped(
-                    f"The job was interrupted by a restart {ctx.job.attempts - 1} times, so "
-                    "Rolecall stopped retrying it. Comment `/retry` to run it again."
-                )
-            for phase in (
-                self.screen,
-                self.acknowledge,
-                self.authorize,
-                self.prepare,
-                self.write_brief,
-                self.execute,
-                self.deliver,
+            with (
+                workspace.cancel_scope(git_cancel),
+                CancelWatcher(self.svc.ledger, ctx.job_id, git_cancel.set),
             ):
-                ctx.phase = phase.__name__.removeprefix("write_")
-                if (who := cancel_requested(self.svc.ledger, ctx.job_id)) is not None:
-                    raise JobStopped(f"Cancelled by @{who}.", state="cancelled")
-                self._save(ctx, phase=ctx.phase)
-                if ctx.job.tracking_comment_id is not None:
-                    self._track(ctx)  # the checklist shows the phase now under way
-                phase(ctx)
+                self._phases(ctx)
         except JobStopped as stop:
             stopped = stop
+        except workspace.GitCancelled:
+            who = cancel_requested(self.svc.ledger, ctx.job_id) or "someone"
+            stopped = JobStopped(f"Cancelled by @{who}.", state="cancelled")
         except Exception as exc:
             log.exception("job %s failed in %s", ctx.job.id, ctx.phase)
             stopped = JobStopped(_explain(exc))
@@ -127,6 +116,30 @@ class Worker:
             self.finish(ctx, stopped)
             if not isinstance(stopped, JobParked):
                 hand_on(self.svc, ctx)  # the job waiting on this issue, if any, goes next
+
+    def _phases(self, ctx: Context) -> None:
+        """Each phase in turn, its name recorded (and shown) before it starts."""
+        if ctx.job.attempts > MAX_ATTEMPTS:
+            raise JobStopped(
+                f"The job was interrupted by a restart {ctx.job.attempts - 1} times, so "
+                "Rolecall stopped retrying it. Comment `/retry` to run it again."
+            )
+        for phase in (
+            self.screen,
+            self.acknowledge,
+            self.authorize,
+            self.prepare,
+            self.write_brief,
+            self.execute,
+            self.deliver,
+        ):
+            ctx.phase = phase.__name__.removeprefix("write_")
+            if (who := cancel_requested(self.svc.ledger, ctx.job_id)) is not None:
+                raise JobStopped(f"Cancelled by @{who}.", state="cancelled")
+            self._save(ctx, phase=ctx.phase)
+            if ctx.job.tracking_comment_id is not None:
+                self._track(ctx)  # the checklist shows the phase now under way
+            phase(ctx)
 
     # -- phases -----------------------------------------------------------------------
 
@@ -176,7 +189,7 @@ class Worker:
                 self.settings.sandbox,
                 ctx.worktree,
                 allow_unsafe=self.settings.allow_unsafe_sandbox,
-                read_only_paths=[ctx.mirror],
+                mirror=ctx.mirror,
                 egress_dir=egress.directory if egress is not None else None,
             )
         except BaseException:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from agents import workspace
 from agents.sandbox import (
     BWRAP_MISSING,
     BwrapSandbox,
@@ -193,41 +194,6 @@ def test_system_is_read_only_and_tmp_is_private(sandbox: BwrapSandbox) -> None:
 # -- git ---------------------------------------------------------------------------------
 
 
-def test_git_config_is_readable_but_hooks_and_config_are_not_writable(
-    sandbox: BwrapSandbox, sandbox_worktree: Path
-) -> None:
-    git_dir = sandbox_worktree / ".git"
-    config_before = (git_dir / "config").read_bytes()
-
-    assert "[core]" in _run(sandbox, "cat .git/config").output
-    attempts = {
-        "echo 'curl evil' > .git/hooks/pre-commit": "Read-only file system",
-        "echo '[core] fsmonitor = evil' >> .git/config": "Read-only file system",
-        "git config core.hooksPath /tmp": "could not write config",
-        "mv .git .git-moved": "Device or resource busy",
-        "mv .git/hooks .git/hooks-moved": "Device or resource busy",
-        "rm -rf .git/hooks": "Read-only file system",
-        "rm -f .git/config": "Device or resource busy",
-    }
-    for command, message in attempts.items():
-        result = _run(sandbox, command)
-        assert result.exit_code != 0, command
-        assert message in result.output, (command, result.output)
-
-    assert not (git_dir / "hooks" / "pre-commit").exists()
-    assert (git_dir / "config").read_bytes() == config_before
-    assert not (sandbox_worktree / ".git-moved").exists()
-
-
-def test_missing_hooks_directory_is_protected_too(sandbox_worktree: Path) -> None:
-    shutil.rmtree(sandbox_worktree / ".git" / "hooks")
-    result = _run(
-        BwrapSandbox(sandbox_worktree), "mkdir -p .git/hooks; echo x > .git/hooks/post-commit"
-    )
-    assert result.exit_code != 0
-    assert not (sandbox_worktree / ".git" / "hooks" / "post-commit").exists()
-
-
 def test_agent_can_commit(sandbox: BwrapSandbox, sandbox_worktree: Path) -> None:
     result = _run(
         sandbox,
@@ -238,7 +204,9 @@ def test_agent_can_commit(sandbox: BwrapSandbox, sandbox_worktree: Path) -> None
     assert "agent change" in host_git(sandbox_worktree, "log", "-1", "--format=%s")
 
 
-def test_git_mirror_is_bound_read_only(tmp_path: Path) -> None:
+def test_a_jobs_checkout_works_inside_with_the_mirror_bound_read_only(tmp_path: Path) -> None:
+    """The agent's `.git` is its own (the host never reads it back); its objects come from
+    the job's mirror, bound read-only where the agent's alternates file says."""
     seed = tmp_path / "seed"
     seed.mkdir()
     host_git(seed, "init", "-q", "-b", "main")
@@ -247,19 +215,27 @@ def test_git_mirror_is_bound_read_only(tmp_path: Path) -> None:
     host_git(seed, "commit", "-q", "-m", "seed")
     mirror = tmp_path / "mirror.git"
     host_git(tmp_path, "clone", "-q", "--bare", str(seed), str(mirror))
+    sha = host_git(mirror, "rev-parse", "main").strip()
     worktree = tmp_path / "job"
-    host_git(tmp_path, "clone", "-q", "--shared", str(mirror), str(worktree))
-    assert (worktree / ".git" / "objects" / "info" / "alternates").exists()
+    workspace.create_worktree(mirror, worktree, sha, "rolecall/issue-1-x")
 
-    with_mirror = BwrapSandbox(worktree, read_only_paths=[mirror])
-    assert _run(with_mirror, "git log --format=%s").output.strip() == "seed"
-    assert _run(with_mirror, f"touch {mirror}/objects/evil").exit_code != 0
+    with_mirror = BwrapSandbox(worktree, mirror=mirror)
+    status = _run(with_mirror, "git status --porcelain && git log --format=%s")
+    assert status.exit_code == 0 and status.output.strip() == "seed", status.output
+    assert _run(with_mirror, f"touch {workspace.SANDBOX_MIRROR}/objects/evil").exit_code != 0
     commit = _run(
         with_mirror,
         f"echo more >> file.txt && git {GIT_IDENTITY} commit -qam more"
         " && git log --format=%s | head -1",
     )
     assert commit.output.strip() == "more", commit.output
+    # Its hooks and config are the agent's to write: nothing on the host ever runs them.
+    hooks = _run(
+        with_mirror, "mkdir -p .git/hooks && echo x > .git/hooks/pre-commit && git config core.x y"
+    )
+    assert hooks.exit_code == 0, hooks.output
+    # The mirror's own host path is not in the sandbox: only its read-only binding is.
+    assert _run(with_mirror, f"ls {mirror}").exit_code != 0
 
     # Without the binding the objects are out of reach: the binding is what makes git work.
     assert _run(BwrapSandbox(worktree), "git log --format=%s").exit_code != 0

@@ -313,14 +313,15 @@ def test_worktree_is_at_the_pinned_sha_even_when_upstream_moved(
     assert ws.head_sha(worktree) == pinned
     assert (worktree / ".git" / "HEAD").read_text() == f"ref: refs/heads/{branch}\n"
     assert (worktree / "app.py").read_text() == "print('hello')\n"
-    assert git(worktree, "status", "--porcelain") == ""
-    # Objects are borrowed from the mirror (so the sandbox can bind it read-only)...
+    assert os.readlink(worktree / ".claude" / "agents" / "link.md") == "../../README.md"
+    # The agent's .git borrows objects from where the sandbox binds the mirror, and has
+    # no remote at all, let alone a URL with a token.
     alternates = (worktree / ".git" / "objects" / "info" / "alternates").read_text()
-    assert alternates.strip() == str(mirror / "objects")
-    # ...and origin is the local mirror, never a URL, let alone one with a token.
-    assert git(worktree, "remote", "get-url", "origin") == str(mirror)
+    assert alternates.strip() == f"{ws.SANDBOX_MIRROR}/objects"
     config = (worktree / ".git" / "config").read_text()
-    assert "http" not in config and token not in config
+    assert "remote" not in config and "http" not in config and token not in config
+    # Rolecall's own git dir is beside the worktree, never inside it.
+    assert ws.host_git_dir(worktree).parent == worktree.parent
 
     with pytest.raises(ws.WorkspaceError, match="not empty"):
         ws.create_worktree(mirror, worktree, pinned, branch)
@@ -401,18 +402,19 @@ def test_clone_urls_with_credentials_are_refused(data_dir: Path, upstream: Upstr
 # --------------------------------------------------------------------------- commits
 
 
-def test_commit_all_commits_once_and_keeps_the_agents_own_commits(
+def test_commit_all_makes_one_commit_of_rolecalls_own_from_the_files(
     data_dir: Path, upstream: Upstream, token: str
 ) -> None:
     worktree, base = prepare(data_dir, upstream, token, "rolecall/issue-3-commits")
-    assert ws.commit_all(worktree, "nothing", *BOT) is None
+    assert ws.commit_all(worktree, "nothing", *BOT) == (None, [])
 
-    # The agent committed once itself (inside the sandbox, with its own identity)...
+    # The agent "committed" inside the sandbox as a maintainer, with a closing keyword:
+    # its .git is its own, and none of that is carried over.
     (worktree / "agent.txt").write_text("by the agent\n")
-    git(worktree, "add", "agent.txt")
-    git(worktree, "commit", "-q", "-m", "Agent's own commit")
-    agent_sha = git(worktree, "rev-parse", "HEAD")
-    # ...and left more work uncommitted, some of it ignored.
+    agent_git = worktree / ".git"
+    (agent_git / "refs" / "heads" / "rolecall" / "issue-3-commits").write_text("f" * 40 + "\n")
+    (agent_git / "COMMIT_EDITMSG").write_text("Fixes #99\n")
+    # It left more work, some of it ignored.
     (worktree / ".gitignore").write_text("build/\n")
     (worktree / "build").mkdir()
     (worktree / "build" / "out.bin").write_text("artefact\n")
@@ -420,25 +422,24 @@ def test_commit_all_commits_once_and_keeps_the_agents_own_commits(
     (worktree / "README.md").unlink()
 
     message = "Fix the greeting\n\n# Why\n\nBecause.\n"
-    sha = ws.commit_all(worktree, message, *BOT)
+    sha, refused = ws.commit_all(worktree, message, *BOT)
+    assert refused == []
     assert sha == ws.head_sha(worktree)
-    assert git(worktree, "rev-parse", "HEAD~1") == agent_sha
-    assert git(worktree, "log", "-1", "--format=%an <%ae>|%cn <%ce>") == (
+    host = ws.host_git_dir(worktree)
+    assert git(host, "rev-parse", f"{sha}~1") == base
+    assert git(host, "log", "-1", "--format=%an <%ae>|%cn <%ce>", sha) == (
         "rolecall[bot] <rolecall@users.noreply.example>|"
         "rolecall[bot] <rolecall@users.noreply.example>"
     )
-    assert git(worktree, "log", "-1", "--format=%B") == message.strip()
-    assert ws.commits_since(worktree, base) == [
-        (agent_sha, "Agent's own commit"),
-        (sha, "Fix the greeting"),
-    ]
+    assert git(host, "log", "-1", "--format=%B", sha) == message.strip()
+    assert ws.commits_since(worktree, base) == [(sha, "Fix the greeting")]
     assert ws.changed_files(worktree, base) == [".gitignore", "README.md", "agent.txt", "app.py"]
     stat_text = ws.diff_stat(worktree, base)
     assert "app.py" in stat_text and "4 files changed" in stat_text
     patch = ws.diff(worktree, base)
     assert "-print('hello')" in patch and "+print('fixed')" in patch
     assert "build/out.bin" not in patch
-    assert ws.commit_all(worktree, "again", *BOT) is None
+    assert ws.commit_all(worktree, "again", *BOT) == (None, [])
     with pytest.raises(ws.WorkspaceError):
         ws.commit_all(worktree, "x", "Mallory <evil@x>", "m@x")
 
@@ -505,7 +506,7 @@ def test_a_conflicting_concurrent_push_is_rejected_not_overwritten(
     first = ws.push(worktree, upstream.url, token, branch, default_branch="main")
     theirs = upstream.commit({"app.py": "print('theirs')\n"}, "theirs", branch=branch)
     (worktree / "app.py").write_text("print('ours again')\n")
-    ours = ws.commit_all(worktree, "ours again", *BOT)
+    ours, _ = ws.commit_all(worktree, "ours again", *BOT)
 
     with pytest.raises(ws.PushRejected, match="do not apply"):
         ws.push(
@@ -513,8 +514,7 @@ def test_a_conflicting_concurrent_push_is_rejected_not_overwritten(
             expected_remote_sha=first.sha,
         )  # fmt: skip
     assert upstream.sha(branch) == theirs
-    assert ws.head_sha(worktree) == ours, "the failed rebase was not undone"
-    assert not (worktree / ".git" / "rebase-merge").exists()
+    assert ws.head_sha(worktree) == ours, "the failed replay moved the job's branch"
 
 
 def test_a_push_racing_our_retry_is_refused_by_the_lease(
@@ -602,16 +602,29 @@ def test_a_force_pushed_pr_branch_gets_only_our_commits_on_top(
     assert upstream.show("feature", "ours.txt") == "ours\n"
 
 
-def test_push_refuses_to_rewrite_the_branch_it_started_from(
+def test_the_agent_cannot_rewrite_the_branch_it_started_from(
     data_dir: Path, upstream: Upstream, server: GitServer, token: str
 ) -> None:
+    first = upstream.commit({"feature.txt": "one\n"}, "feature one", branch="feature")
     head = upstream.commit({"feature.txt": "wip\n"}, "feature wip", branch="feature")
     mirror = ws.sync_mirror(data_dir, OWNER, NAME, upstream.url, token)
     worktree = data_dir / "worktrees" / "pr"
     ws.create_worktree(mirror, worktree, head, "feature", existing_branch=True)
-    git(worktree, "reset", "-q", "--hard", "HEAD~1")  # the agent rewrote history
+    # The agent "resets" its branch to the commit before (in its own .git) and edits.
+    (worktree / ".git" / "refs" / "heads" / "feature").write_text(first + "\n")
     (worktree / "other.txt").write_text("x\n")
-    ws.commit_all(worktree, "other", *BOT)
+    sha, _ = ws.commit_all(worktree, "other", *BOT)
+    pushed = ws.push(
+        worktree, upstream.url, token, "feature", default_branch="main",
+        expected_remote_sha=head, pr_branch="feature",
+    )  # fmt: skip
+    assert pushed.sha == sha == upstream.sha("feature")
+    assert git(ws.host_git_dir(worktree), "rev-parse", f"{sha}~1") == head
+    assert upstream.show("feature", "feature.txt") == "wip\n"
+
+    # And the host's own branch is checked too: a job branch without the pinned head is
+    # never pushed.
+    ws.run_git(["update-ref", "refs/heads/feature", first], git_dir=ws.host_git_dir(worktree))
     before = server.receive_pack_requests()
     with pytest.raises(ws.WorkspaceError, match="rewrite"):
         ws.push(
@@ -619,7 +632,6 @@ def test_push_refuses_to_rewrite_the_branch_it_started_from(
             expected_remote_sha=head, pr_branch="feature",
         )  # fmt: skip
     assert server.receive_pack_requests() == before
-    assert upstream.sha("feature") == head
 
 
 # --------------------------------------------------------------------------- hardening
@@ -654,7 +666,6 @@ def test_repository_hooks_never_run(
     assert ws.push(worktree, upstream.url, token, branch, default_branch="main").rebased
 
     assert not marker.exists(), "a repository-controlled hook ran"
-    assert "evil-hooks" not in (worktree / ".git" / "config").read_text()
 
 
 def test_repository_filters_and_diff_drivers_never_run(
@@ -710,18 +721,28 @@ def test_repository_config_cannot_redirect_the_push_or_its_token(
         assert started.requests == [], "the token was sent to a server the repository chose"
 
 
-def test_a_tampered_git_directory_is_refused(
+def test_a_tampered_git_directory_is_never_read(
     data_dir: Path, upstream: Upstream, token: str, tmp_path: Path
 ) -> None:
-    worktree, _base = prepare(data_dir, upstream, token, "rolecall/issue-12-tamper")
-    (worktree / ".git" / "commondir").write_text(str(tmp_path) + "\n")
-    with pytest.raises(ws.WorkspaceError, match="tampered"):
-        ws.commit_all(worktree, "x", *BOT)
-    (worktree / ".git" / "commondir").unlink()
-    shutil.move(worktree / ".git", tmp_path / "moved-git")
-    (worktree / ".git").write_text(f"gitdir: {tmp_path / 'moved-git'}\n")
-    with pytest.raises(ws.WorkspaceError, match="tampered"):
-        ws.head_sha(worktree)
+    branch = "rolecall/issue-12-tamper"
+    worktree, base = prepare(data_dir, upstream, token, branch)
+    elsewhere = tmp_path / "elsewhere"
+    git(tmp_path, "init", "-q", "-b", "main", str(elsewhere))
+    (elsewhere / "secret.txt").write_text("another repository's file\n")
+    git(elsewhere, "add", "-A")
+    git(elsewhere, "commit", "-q", "-m", "private history")
+    (worktree / ".git" / "commondir").write_text(f"{elsewhere / '.git'}\n")
+    shutil.rmtree(worktree / ".git")
+    (worktree / ".git").write_text(f"gitdir: {elsewhere / '.git'}\n")
+    (worktree / "x.txt").write_text("x\n")
+
+    sha, _ = ws.commit_all(worktree, "x", *BOT)
+    assert sha == ws.head_sha(worktree)
+    assert ws.changed_files(worktree, base) == ["x.txt"]
+    ws.push(worktree, upstream.url, token, branch, default_branch="main")
+    pushed = git(upstream.bare, "log", "--format=%s", f"refs/heads/{branch}")
+    assert "private history" not in pushed
+    assert git(elsewhere, "log", "--format=%s") == "private history"
 
 
 # --------------------------------------------------------------------------- reading
@@ -805,8 +826,14 @@ def test_an_embedded_repository_the_agent_made_runs_nothing(
     (sub / "f.txt").write_text("dirty\n")  # so status inside it would have work to do
     (worktree / "app.py").write_text("print('with vendor')\n")
 
-    ws.commit_all(worktree, "vendor", *BOT)
-    assert "vendor/lib" in ws.changed_files(worktree, base)
+    _, refused = ws.commit_all(worktree, "vendor", *BOT)
+    # The nested repository's files are committed as files; its .git is left behind.
+    assert refused == ["vendor/lib/.git (a git directory)"]
+    assert ws.changed_files(worktree, base) == [
+        "app.py",
+        "vendor/lib/.gitattributes",
+        "vendor/lib/f.txt",
+    ]
     ws.diff(worktree, base)
     ws.diff_stat(worktree, base)
     ws.push(worktree, upstream.url, token, branch, default_branch="main")
@@ -815,3 +842,55 @@ def test_an_embedded_repository_the_agent_made_runs_nothing(
     ws.commit_all(worktree, "second", *BOT)
     assert ws.push(worktree, upstream.url, token, branch, default_branch="main").rebased
     assert not marker.exists(), marker.read_text()
+
+
+# --------------------------------------------------------------------------- time limits
+
+
+def _git_processes_for(url: str) -> list[str]:
+    return [line for line in scan_proc_cmdlines(url.encode()) if "pytest" not in line]
+
+
+def test_cancel_kills_a_hung_fetch_and_every_process_it_started(
+    data_dir: Path, upstream: Upstream, server: GitServer, token: str
+) -> None:
+    """A server that never answers cannot hold a job: /cancel kills git's process group."""
+    release = threading.Event()
+    server.before_request = lambda _method, _path: (release.wait(30), None)[1]
+    cancel = threading.Event()
+    raised: list[BaseException] = []
+
+    def fetch() -> None:
+        with ws.cancel_scope(cancel):
+            try:
+                ws.sync_mirror(data_dir, OWNER, NAME, upstream.url, token)
+            except BaseException as exc:
+                raised.append(exc)
+
+    worker = threading.Thread(target=fetch, daemon=True)
+    worker.start()
+    for _ in range(100):  # until git is really waiting on the server
+        if server.requests:
+            break
+        worker.join(0.05)
+    assert server.requests, "git never reached the server"
+    cancel.set()
+    worker.join(10)
+    release.set()
+    assert not worker.is_alive(), "the cancelled fetch is still running"
+    assert raised and isinstance(raised[0], ws.GitCancelled), raised
+    assert _git_processes_for(upstream.url) == []
+
+
+def test_every_host_git_command_has_a_time_limit(
+    data_dir: Path, upstream: Upstream, server: GitServer, token: str
+) -> None:
+    release = threading.Event()
+    server.before_request = lambda _method, _path: (release.wait(30), None)[1]
+    try:
+        with pytest.raises(ws.GitError, match="timed out") as raised:
+            ws.run_git(["ls-remote", "--", upstream.url], token=token, timeout=1.0)
+    finally:
+        release.set()
+    assert token not in str(raised.value) + raised.value.detail
+    assert _git_processes_for(upstream.url) == []

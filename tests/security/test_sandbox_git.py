@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,37 +46,98 @@ def checkout(github: GitHubStandIn, tmp_path: Path, branch: str) -> tuple[Path, 
     return mirror, worktree, token
 
 
-def test_git_hooks_and_config_are_read_only_in_the_sandbox(
+def test_nothing_the_agent_plants_in_git_reaches_the_host(
     github: GitHubStandIn, tmp_path: Path
 ) -> None:
-    mirror, worktree, _ = checkout(github, tmp_path, "rolecall/issue-1-x")
-    config_before = (worktree / ".git" / "config").read_bytes()
-    toolbox = Toolbox(worktree, BwrapSandbox(worktree, read_only_paths=[mirror]))
-    attempts = [
-        "printf '#!/bin/sh\\ntouch /tmp/pwned\\n' > .git/hooks/pre-commit",
-        "cp /bin/true .git/hooks/post-checkout",
-        "rm -rf .git/hooks",
-        "mv .git/hooks .git/hooks-old",
-        "echo '[core] hooksPath = /tmp' >> .git/config",
-        "git config core.hooksPath .githooks",
-        "git config core.fsmonitor /bin/true",
-        "rm .git/config",
-        "mv .git .git-moved",
-    ]
-    for command in attempts:
-        result = toolbox.call("Bash", {"command": command})
-        assert result.is_error, f"{command!r} succeeded:\n{result.content}"
-    for path in (".git/hooks/pre-commit", ".git/config", ".git/info/attributes"):
-        written = toolbox.call("Write", {"file_path": path, "content": "[core]\n"})
-        assert written.is_error and ".git" in written.content
-    assert (worktree / ".git" / "config").read_bytes() == config_before
-    assert [p.name for p in (worktree / ".git" / "hooks").iterdir()] == []
-    # The agent can still commit its work (index and objects stay writable).
-    committed = toolbox.call(
-        "Bash",
-        {"command": "echo x > x && git add x && git -c user.name=a -c user.email=a@b commit -qm x"},
+    """Invariant 4, as the attacks that broke it: links in `.git` aimed at host files, a
+    FIFO in place of metadata, alternates into another installation's mirror, the mirror's
+    config, commits as a maintainer. Host git (commit, diff, push) runs after all of it."""
+    other = "acme/private"
+    github.create_repo(other, files={"PRIVATE.md": "another installation's secret\n"})
+    data = tmp_path / "data"
+    other_mirror = workspace.sync_mirror(
+        data, "acme", "private", github.clone_url(other), github.issue_token(other)
     )
-    assert not committed.is_error, committed.content
+    mirror, worktree, token = checkout(github, tmp_path, "rolecall/issue-1-x")
+    host = tmp_path / "host"
+    host.mkdir()
+    appended = host / "appended.log"  # what `logs/HEAD` would append to
+    appended.write_text("host log\n")
+    replaced = host / "ld.so.preload"  # what `index` would be written over
+    quoted = host / "db.env"  # what MERGE_HEAD / packed-refs would quote
+    quoted.write_text("DB_PASSWORD=hunter2-host-secret\n")
+    created = host / "created-by-git"
+    mirror_config = (mirror / "config").read_bytes()
+    toolbox = Toolbox(worktree, BwrapSandbox(worktree, mirror=mirror))
+    plant = [
+        "echo 'print(1)' > app.py && git add app.py && git -c user.name=Maintainer "
+        "-c user.email=maintainer@example.com commit -qm 'Fixes #99'",
+        f"mkdir -p .git/logs && ln -sf {appended} .git/logs/HEAD",
+        f"rm -f .git/index && ln -s {replaced} .git/index",
+        f"ln -sf {quoted} .git/MERGE_HEAD && ln -sf {quoted} .git/packed-refs",
+        f"ln -sf {created} .git/ORIG_HEAD && ln -sf {created} .git/FETCH_HEAD",
+        f"echo {other_mirror}/objects >> .git/objects/info/alternates",
+        "rm -f .git/COMMIT_EDITMSG && mkfifo .git/COMMIT_EDITMSG .git/HEAD.lock fifo.txt",
+        "ln -s /etc/shadow shadow.txt",
+        f"ln -s {quoted} quoted.txt",
+        "printf '[core]\\n\\tfsmonitor = touch /tmp/pwned\\n' >> .git/config",
+    ]
+    for command in plant:
+        result = toolbox.call("Bash", {"command": command})
+        assert not result.is_error, f"{command!r}: {result.content}"
+    # The mirror the sandbox sees is read-only: its config cannot be appended to.
+    tampered = toolbox.call("Bash", {"command": f"echo x >> {workspace.SANDBOX_MIRROR}/config"})
+    assert tampered.is_error
+
+    # Host-side: the whole delivery, on a thread so a hang fails the test instead of it.
+    outcome: dict[str, object] = {}
+
+    def deliver() -> None:
+        sha, refused = workspace.commit_all(
+            worktree, "Add app.py", "rolecall[bot]", "bot@example.invalid"
+        )
+        base = workspace.branch_sha(mirror, "main")
+        assert base is not None
+        outcome["changed"] = workspace.changed_files(worktree, base)
+        outcome["diff"] = workspace.diff(worktree, base) + workspace.diff_stat(worktree, base)
+        outcome["pushed"] = workspace.push(
+            worktree, github.clone_url(REPO), token, "rolecall/issue-1-x", default_branch="main"
+        ).sha
+        outcome["sha"], outcome["refused"] = sha, refused
+
+    worker = threading.Thread(target=deliver, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "host git hung on something the agent planted"
+    assert outcome.get("pushed") == outcome["sha"], outcome
+
+    assert appended.read_text() == "host log\n"
+    assert not replaced.exists() and not created.exists()
+    assert quoted.read_text() == "DB_PASSWORD=hunter2-host-secret\n"
+    assert (mirror / "config").read_bytes() == mirror_config
+    assert not Path("/tmp/pwned").exists()
+    assert outcome["refused"] == ["fifo.txt (not a regular file or link)"]
+    assert outcome["changed"] == ["app.py", "quoted.txt", "shadow.txt"]
+    assert "hunter2" not in str(outcome["diff"])
+    # Links are committed as links (their target is text), never followed.
+    bare, ref = github.repo_path(REPO), "rolecall/issue-1-x"
+    tree = host_git(bare, "ls-tree", "-r", ref)
+    assert "120000 blob" in tree.split("quoted.txt")[0].splitlines()[-1]
+    assert host_git(bare, "cat-file", "-p", f"{ref}:quoted.txt") == str(quoted)
+    assert "PRIVATE" not in tree
+    log = host_git(bare, "log", "--format=%an <%ae>|%cn <%ce>|%B", "-1", ref)
+    assert log.strip() == (
+        "rolecall[bot] <bot@example.invalid>|rolecall[bot] <bot@example.invalid>|Add app.py"
+    )
+    assert host_git(bare, "rev-parse", f"{ref}~1") == host_git(bare, "rev-parse", "main")
+    # Nothing of the other installation's repository reached this one.
+    private_sha = host_git(github.repo_path(other), "rev-parse", "main").strip()
+    assert (
+        subprocess.run(
+            ["git", "cat-file", "-e", private_sha], cwd=bare, capture_output=True
+        ).returncode
+        != 0
+    )
 
 
 def shim_git(directory: Path, log: Path) -> None:
@@ -160,6 +222,8 @@ def test_host_git_runs_nothing_the_repository_controls(
     # The control: an ordinary git in a copy of this worktree runs the planted code.
     control = tmp_path / "control"
     shutil.copytree(worktree, control, symlinks=True)
+    # (the agent's .git finds its objects where the sandbox binds the mirror)
+    (control / ".git" / "objects" / "info" / "alternates").write_text(f"{mirror}/objects\n")
     subprocess.run(
         ["/usr/bin/git", "-c", "user.name=c", "-c", "user.email=c@d", "commit", "-qam", "c"],
         cwd=control, capture_output=True, check=False, env={"PATH": "/usr/bin:/bin"},
@@ -184,8 +248,6 @@ def test_host_git_runs_nothing_the_repository_controls(
     assert sorted(p.name for p in markers.iterdir()) == [], "repository-controlled code ran"
     assert not (worktree / "s" / "secret").exists(), "a file:// submodule was fetched"
     assert github.branches(REPO)["rolecall/issue-2-y"] == pushed.sha  # it went to GitHub
-    # The planted config is gone: git's config is what Rolecall wrote.
-    assert "evil" not in (worktree / ".git" / "config").read_text()
 
     # Rolecall's calls: not the stand-in's own (`git --git-dir <repo>`, `git http-backend`).
     calls = [json.loads(line) for line in log.read_text().splitlines()]

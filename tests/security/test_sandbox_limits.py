@@ -173,6 +173,58 @@ def test_a_disk_filler_is_stopped(worktree: Path) -> None:
     assert disk_usage(worktree).bytes - start.bytes <= 33 * MIB
 
 
+def test_preallocation_cannot_reserve_past_the_cap(worktree: Path) -> None:
+    """`fallocate` reserves gigabytes in one call, between two looks of the watch, and
+    with --keep-size even RLIMIT_FSIZE does not see it: the kernel refuses it."""
+    sandbox = BwrapSandbox(worktree, limits=SMALL)
+    start = disk_usage(worktree)
+    tricks = (
+        "fallocate -l 6G a; fallocate -n -l 6G b; : > c; fallocate -n -l 6G c; "
+        'python3 -c \'import os; f = os.open("d", os.O_CREAT | os.O_WRONLY); '
+        "os.posix_fallocate(f, 0, 6 << 30)'"
+    )
+    result = sandbox.run(tricks, timeout=60)
+    grown = disk_usage(worktree).bytes - start.bytes
+    assert grown <= 64 * MIB + MIB, f"{grown // MIB} MiB reserved: {result.output}"
+    assert "Operation not supported" in result.output
+
+
+def test_a_tree_nested_past_path_max_is_counted_and_removed(tmp_path: Path) -> None:
+    from agents.workspace import remove_worktree
+
+    worktree = tmp_path / "work"
+    worktree.mkdir()
+    sandbox = BwrapSandbox(worktree, limits=SMALL)
+    nest = (
+        "python3 -c 'import os\n"
+        "for i in range(400):\n"
+        '    os.mkdir("d" * 200); os.chdir("d" * 200)\n'
+        'open("deep", "wb").write(os.urandom(48 << 20))\''
+    )
+    result = sandbox.run(nest, timeout=60)
+    assert "grew past its limit" in result.output or result.over_quota, result.output
+    usage = disk_usage(worktree)
+    assert usage.entries >= 400, "the nested tree was not counted"
+    remove_worktree(worktree)
+    assert not worktree.exists()
+
+
+def test_dev_and_dev_shm_cannot_fill_memory(worktree: Path) -> None:
+    """A tmpfs the size of half of RAM in /dev/shm (bubblewrap's default) or a file in
+    /dev would take the host's memory; both are capped like /tmp."""
+    sandbox = BwrapSandbox(worktree, limits=SMALL)
+    result = sandbox.run(
+        "for i in 1 2 3 4 5; do head -c 40M /dev/zero > /dev/shm/fill-$i; done; "
+        "echo used=$(du -s -B1M /dev/shm | cut -f1) size=$(df --output=size -B1M /dev/shm "
+        "| tail -1 | tr -d ' '); echo x > /dev/planted",
+        timeout=60,
+    )
+    assert "No space left on device" in result.output, result.output
+    sizes = dict(word.split("=") for word in result.output.split() if "=" in word)
+    assert int(sizes["size"]) <= 64 and int(sizes["used"]) <= 64, result.output
+    assert "/dev/planted: Read-only file system" in result.output, result.output
+
+
 def test_an_endless_output_stream_is_stopped(worktree: Path) -> None:
     sandbox = BwrapSandbox(worktree, limits=SMALL)
     for stream in ("yes", "cat /dev/urandom", "yes | tr y n 1>&2"):

@@ -1,0 +1,175 @@
+"""A job's checkout: a host-only git dir, and a work tree the agent owns.
+
+The agent may write anything inside its worktree, `.git` included: links, FIFOs,
+alternates, config. So Rolecall keeps the git directory it trusts entirely outside:
+
+- `<worktree>.git` (a sibling the sandbox never sees) is a bare repository that borrows
+  the mirror's objects through an `alternates` file Rolecall wrote, and whose branch
+  and HEAD only Rolecall moves. Every host git command of the job runs there.
+- `<worktree>` is filled by Python from blobs read out of that repository, while it is
+  still a directory nobody else has seen: no git process ever runs with a work tree,
+  so no checkout filter, attribute or hook of the repository can act on the host.
+- `<worktree>/.git` is a convenience for the agent (git status, diff, log, commit in
+  the sandbox). Rolecall writes it once and never reads it back: its objects come
+  from the job's own mirror, bound read-only at `SANDBOX_MIRROR` in the sandbox.
+
+What the agent produced crosses back as data (`agents.workspace.snapshot`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from agents.workspace.git import (
+    WorkspaceError,
+    check_branch,
+    check_sha,
+    run_git,
+)
+from agents.workspace.mirror import branch_sha, has_commit, mirror_lock
+from agents.workspace.trees import (
+    EXECUTABLE,
+    GITLINK,
+    SYMLINK,
+    is_dot_git,
+    read_blobs,
+    tree_entries,
+)
+
+# Where the sandbox sees the job's mirror (agents.sandbox binds it read-only there).
+SANDBOX_MIRROR = "/rolecall/mirror.git"
+_REMOVE_TIMEOUT = 600.0
+
+
+def host_git_dir(worktree: Path) -> Path:
+    """The job's host-only git directory, beside (never inside) its worktree."""
+    worktree = Path(worktree).absolute()
+    return worktree.with_name(worktree.name + ".git")
+
+
+def create_worktree(
+    mirror: Path, worktree: Path, sha: str, branch: str, *, existing_branch: bool = False
+) -> None:
+    """A fresh checkout of `sha` on branch `branch`: host git dir, files, the agent's .git.
+
+    For an issue job `branch` is new; for a PR job pass `existing_branch=True` and the
+    PR head SHA the job was triggered at, after `fetch_branch`. The SHA is pinned: the
+    worktree starts there even if the branch moved since. `worktree` must not exist
+    yet (or be an empty directory).
+    """
+    sha = check_sha(sha)
+    branch = check_branch(branch)
+    mirror = Path(mirror).resolve()
+    worktree = Path(worktree).absolute()
+    git_dir = host_git_dir(worktree)
+    if worktree.exists() and (not worktree.is_dir() or any(worktree.iterdir())):
+        raise WorkspaceError(f"{worktree} already exists and is not empty")
+    if os.path.lexists(git_dir):
+        _remove_tree(git_dir)
+    worktree.mkdir(parents=True, exist_ok=True)
+    try:
+        with mirror_lock(mirror, exclusive=False):
+            if not has_commit(mirror, sha):
+                raise WorkspaceError(f"commit {sha} is not in the mirror; sync it first")
+            if existing_branch and branch_sha(mirror, branch) is None:
+                raise WorkspaceError(f"branch {branch!r} is not in the mirror; fetch_branch first")
+            _init_host_git_dir(git_dir, mirror, sha, branch)
+        _write_files(git_dir, worktree, sha)
+        _write_agent_git_dir(git_dir, worktree, sha, branch)
+    except BaseException:
+        remove_worktree(worktree)  # half a worktree is worse than none
+        raise
+
+
+def _init_host_git_dir(git_dir: Path, mirror: Path, sha: str, branch: str) -> None:
+    run_git(["init", "--bare", "--quiet", "--template=", str(git_dir)])
+    info = git_dir / "objects" / "info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "alternates").write_text(f"{mirror / 'objects'}\n")
+    run_git(["config", "gc.auto", "0"], git_dir=git_dir)
+    run_git(["update-ref", f"refs/heads/{branch}", sha], git_dir=git_dir)
+    run_git(["symbolic-ref", "HEAD", f"refs/heads/{branch}"], git_dir=git_dir)
+
+
+def _write_files(git_dir: Path, worktree: Path, sha: str) -> None:
+    """Write `sha`'s tree into the new worktree byte for byte (no filters, no attributes)."""
+    entries = tree_entries(git_dir, sha)
+    for path in entries:
+        parts = path.split(b"/")
+        if any(p in (b"", b".", b"..") or is_dot_git(os.fsdecode(p)) for p in parts):
+            raise WorkspaceError(f"the tree of {sha} holds an unsafe path {path[:200]!r}")
+    for path in sorted(entries):
+        if b"/" in path:
+            (worktree / os.fsdecode(path)).parent.mkdir(parents=True, exist_ok=True)
+    blobs = [e for e in entries.values() if e.mode != GITLINK]
+    contents = dict(read_blobs(git_dir, sorted({e.oid for e in blobs})))
+    for entry in blobs:
+        target = worktree / os.fsdecode(entry.path)
+        data = contents[entry.oid]
+        if entry.mode == SYMLINK:
+            os.symlink(data, target)
+            continue
+        mode = 0o777 if entry.mode == EXECUTABLE else 0o666  # less the umask, as git does
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    for entry in entries.values():
+        if entry.mode == GITLINK:  # a submodule: an empty directory, as git leaves it
+            (worktree / os.fsdecode(entry.path)).mkdir(parents=True, exist_ok=True)
+
+
+def _write_agent_git_dir(git_dir: Path, worktree: Path, sha: str, branch: str) -> None:
+    """The agent's own `.git`: written once here, never read by the host again."""
+    agent_git = worktree / ".git"
+    for sub in ("objects/info", "objects/pack", "refs/tags", f"refs/heads/{branch}/.."):
+        (agent_git / sub).resolve().mkdir(parents=True, exist_ok=True)
+    (agent_git / "objects" / "info" / "alternates").write_text(f"{SANDBOX_MIRROR}/objects\n")
+    (agent_git / "refs" / "heads" / branch).write_text(f"{sha}\n")
+    (agent_git / "HEAD").write_text(f"ref: refs/heads/{branch}\n")
+    (agent_git / "config").write_text(
+        "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n"
+        "\tlogallrefupdates = true\n[user]\n\tname = Rolecall agent\n"
+        "\temail = agent@rolecall.invalid\n"
+    )
+    # An index matching the files just written, so `git status` in the sandbox is clean.
+    index = git_dir / "agent-index"
+    run_git(["read-tree", sha], git_dir=git_dir, env={"GIT_INDEX_FILE": str(index)})
+    shutil.copyfile(index, agent_git / "index")
+    index.unlink()
+
+
+def remove_worktree(worktree: Path) -> None:
+    """Delete a job's worktree and its host git dir, whatever tree the agent made.
+
+    Read-only directories, trees nested past PATH_MAX and millions of entries are
+    all handled by coreutils' fd-relative walk (`chmod -R`, `rm -rf`), which never
+    follows a symlink and never recurses in Python.
+    """
+    worktree = Path(worktree).absolute()
+    for path in (worktree, host_git_dir(worktree)):
+        if path.is_symlink():
+            path.unlink()
+        elif path.exists():
+            _remove_tree(path)
+
+
+def _remove_tree(path: Path) -> None:
+    subprocess.run(
+        ["chmod", "-R", "u+rwx", "--", str(path)],
+        check=False,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=_REMOVE_TIMEOUT,
+    )
+    subprocess.run(
+        ["rm", "-rf", "--one-file-system", "--", str(path)],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=_REMOVE_TIMEOUT,
+    )
