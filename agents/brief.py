@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.entities import html5
 
+from agents.hidden_markup import strip_hidden_markup
+
 # --- hidden text ---------------------------------------------------------------------------
 
 # An HTML comment never renders; one left open runs to the end of the text (as GitHub
@@ -82,7 +84,10 @@ def sanitize(text: str) -> str:
 
     Removes what GitHub does not show: HTML comments (an unterminated one runs to the end),
     invisible and bidi-control characters (also when written as `&#8203;`-style character
-    references), link and image titles, image alt text, HTML tooltip attributes, and link
+    references), markup the page never displays and the text it hides (processing
+    instructions, CDATA, declarations, `<template>`, `<noscript>`, `<object>` and the like:
+    `agents.hidden_markup`, which leaves such markup in code spans and blocks, where GitHub
+    shows it), link and image titles, image alt text, HTML tooltip attributes, and link
     reference definitions nothing refers to. Text under a right-to-left override is put
     in the order it is displayed in. Line endings become `\\n`. Visible text, `<details>`
     included, is left as it is, so the model reads what the maintainer read.
@@ -96,6 +101,7 @@ def sanitize(text: str) -> str:
     text = _NOT_PLAIN.sub(lambda m: "" if is_invisible(m.group()) else m.group(), text)
     # Removing characters can complete a comment marker (`<!\u200b--`): strip again.
     text = _HTML_COMMENT.sub("", text)
+    text = strip_hidden_markup(text)
     text = _LINK_TITLE.sub(r"\1)", text)
     text = _IMAGE_ALT.sub("![image]", text)
     text = _HTML_TAG.sub(lambda m: _HIDDEN_ATTRIBUTE.sub("", m.group()), text)

@@ -13,11 +13,21 @@ anything else inside the sandbox can be replaced by the agent and gain nothing. 
 - Only `CONNECT host:port`; plain-HTTP proxying (`GET http://…`) is refused, so only TLS
   tunnels leave and their content is the registry's business.
 - The host must be a listed name (exact, or below a `*.` wildcard of at least two
-  labels), compared case-insensitively without a trailing dot; IP literals are refused.
-  The port must be the listed one, 443 when none is listed.
-- The listed name is resolved on the host and connected to as is (DNS for listed names is
-  trusted), except that link-local, multicast and unspecified addresses are refused, so a
-  listed name cannot be pointed at a cloud metadata service.
+  labels), compared case-insensitively without a trailing dot. Addresses are refused in
+  every spelling: `127.0.0.1`, `[::1]`, and the numeric forms C resolvers also accept
+  (`2130706433`, `0177.0.0.1`, `0x7f.1`), as are cloud metadata names. The port must be
+  the listed one, 443 when none is listed.
+- DNS is not trusted, not even for listed names (whoever controls a listed domain's DNS,
+  or a name below a listed wildcard, picks the address). The name is resolved once; if
+  any address it resolves to is not public (loopback, private, link-local, unique-local,
+  shared/CGNAT, multicast, unspecified, reserved, an IPv6 form of one of those, or a
+  cloud metadata address) the CONNECT is refused with a 403 that says so; otherwise the
+  proxy connects to exactly the addresses it checked, never resolving the name again (a
+  second lookup is how DNS rebinding gets from a checked address to an internal one).
+- `resolver` and `allow_private` exist for tests, which have no internet: a test
+  resolves its own names to loopback and allows one loopback network for the upstream it
+  runs. Production passes neither: the system resolver, and no private address at all.
+  Metadata addresses are refused even where `allow_private` covers them.
 - An empty or malformed allow-list never means "everything": `parse_allowlist` raises on
   any bad entry and callers then run the sandbox without the proxy, i.e. without network.
 """
@@ -35,7 +45,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -51,6 +61,42 @@ DEFAULT_PORT = 443
 MAX_HEAD_BYTES = 8192
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# A last label C's inet_aton would read as a number (decimal, octal or hex): with it, a
+# "name" such as 0x7f.1 or 2130706433 is an address in disguise.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# host, port -> every address the name resolves to, in the order to try them.
+Resolver = Callable[[str, int], Sequence[IPAddress]]
+
+# Cloud instance metadata services, by address (AWS, ECS, Azure, GCP, Oracle, Alibaba,
+# AWS's IPv6 endpoint) and by name. Never reachable, whatever `allow_private` says.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(address)
+    for address in (
+        "169.254.169.254",
+        "169.254.169.253",
+        "169.254.170.2",
+        "168.63.129.16",
+        "100.100.100.200",
+        "fd00:ec2::254",
+        "fd00:ec2::253",
+    )
+)
+METADATA_NAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+    }
+)
+_SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, RFC 6598
+_UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 class AllowlistError(ValueError):
@@ -84,9 +130,65 @@ def _host_name(value: str) -> str | None:
     labels = name.split(".")
     if not all(_LABEL.fullmatch(label) for label in labels):
         return None
-    if labels[-1].isdigit():  # 10.0.0.1 and friends: addresses, not names
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):  # 10.0.0.1, 0x7f.1 and friends: addresses
         return None
     return name
+
+
+def system_resolver(host: str, port: int) -> list[IPAddress]:
+    """Every address the host's resolver gives for `host`, without repeats, in its order."""
+    found: list[IPAddress] = []
+    for *_, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        ip = ipaddress.ip_address(str(address[0]).split("%", 1)[0])
+        if ip not in found:
+            found.append(ip)
+    return found
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, 6to4, Teredo, NAT64, compatible)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def non_public(ip: IPAddress) -> str | None:
+    """What kind of address `ip` is when it is not a public one ("a loopback address"…).
+
+    None for an address on the public internet. An IPv6 address that carries an IPv4
+    address is judged by that too, so `::ffff:127.0.0.1` is loopback however it is written.
+    """
+    if ip in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if isinstance(ip, ipaddress.IPv6Address) and (inner := _embedded_ipv4(ip)) is not None:
+        kind = non_public(inner)
+        if kind is not None:
+            return f"{kind} ({inner}, written as IPv6)"
+    checks: tuple[tuple[bool, str], ...] = (
+        (ip.is_unspecified, "an unspecified address"),
+        (ip.is_loopback, "a loopback address"),
+        (ip.is_link_local, "a link-local address"),
+        (ip.is_multicast, "a multicast address"),
+        (ip in _SHARED, "a shared (carrier-grade NAT) address"),
+        (ip in _UNIQUE_LOCAL, "a unique-local address"),
+        (ip.is_reserved, "a reserved address"),
+        (ip.is_private, "a private address"),
+        (not ip.is_global, "an address that is not public"),
+    )
+    return next((kind for matches, kind in checks if matches), None)
+
+
+def _address_literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
 
 
 def parse_allowlist(text: str | Iterable[str]) -> tuple[HostRule, ...]:
@@ -135,6 +237,8 @@ class EgressProxy:
         self,
         rules: Iterable[HostRule],
         *,
+        resolver: Resolver = system_resolver,
+        allow_private: frozenset[IPNetwork] = frozenset(),
         connect_timeout: float = 10.0,
         idle_timeout: float = 300.0,
         max_connections: int = 32,
@@ -142,6 +246,8 @@ class EgressProxy:
         self.rules = tuple(rules)
         if not self.rules:
             raise AllowlistError("an egress proxy needs at least one allowed host")
+        self.resolver = resolver
+        self.allow_private = allow_private
         self.connect_timeout = connect_timeout
         self.idle_timeout = idle_timeout
         self.decisions: list[EgressDecision] = []
@@ -219,9 +325,15 @@ class EgressProxy:
                 self._record(target, False, refusal)
                 _answer(client, 403 if target else 405, refusal)
                 return
-            host, port = target.rsplit(":", 1)
+            host, port_text = target.rsplit(":", 1)
+            port = int(port_text)
+            addresses, refusal = self._resolve(host, port)
+            if refusal is not None:
+                self._record(target, False, refusal)
+                _answer(client, 403 if addresses else 502, refusal)
+                return
             try:
-                upstream = self._connect(host, int(port))
+                upstream = self._connect(addresses, port)
             except OSError as exc:
                 self._record(target, False, f"cannot connect: {exc}")
                 _answer(client, 502, f"cannot reach {target}")
@@ -251,30 +363,53 @@ class EgressProxy:
         name = _host_name(host)
         target = f"{name or host}:{int(port_text)}"
         if name is None:
-            return target, f"{host} is not a host name; only listed names are allowed"
+            return target, _not_a_name(host)
+        if name in METADATA_NAMES:
+            return target, f"{name} is a cloud metadata service, which is never reachable"
         if not any(rule.admits(name, int(port_text)) for rule in self.rules):
             return target, f"{target} is not on this role's network allow-list"
         return target, None
 
-    def _connect(self, host: str, port: int) -> socket.socket:
+    def _resolve(self, host: str, port: int) -> tuple[list[IPAddress], str | None]:
+        """The addresses to connect to, or why not: resolved once, every one checked.
+
+        One address that is not public refuses the whole name: a name that mixes a public
+        and an internal address is exactly what a rebinding attacker would serve.
+        """
+        try:
+            addresses = list(self.resolver(host, port))
+        except (OSError, ValueError) as exc:
+            return [], f"{host} did not resolve: {exc}"
+        if not addresses:
+            return [], f"{host} did not resolve"
+        for ip in addresses:
+            if ip in METADATA_ADDRESSES or not self._private_allowed(ip):
+                kind = non_public(ip)
+                if kind is not None:
+                    return addresses, (
+                        f"destination {host} resolves to {ip}, {kind}; the egress proxy "
+                        "reaches public addresses only"
+                    )
+        return addresses, None
+
+    def _private_allowed(self, ip: IPAddress) -> bool:
+        return any(ip.version == net.version and ip in net for net in self.allow_private)
+
+    def _connect(self, addresses: Sequence[IPAddress], port: int) -> socket.socket:
+        """A connection to the first of the checked `addresses` that answers (no DNS here)."""
         last: OSError | None = None
-        for family, kind, proto, _, address in socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM
-        ):
-            ip = ipaddress.ip_address(address[0])
-            if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
-                last = OSError(f"{host} resolves to {ip}, which is never allowed")
-                continue
-            conn = socket.socket(family, kind, proto)
+        for ip in addresses:
+            family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+            conn = socket.socket(family, socket.SOCK_STREAM)
             conn.settimeout(self.connect_timeout)
             try:
-                conn.connect(address)
+                conn.connect((str(ip), port))
             except OSError as exc:
                 conn.close()
                 last = exc
                 continue
             return conn
-        raise last or OSError(f"{host} did not resolve")
+        raise last or OSError("no address to connect to")
 
     def _relay(self, a: socket.socket, b: socket.socket) -> None:
         """Copy both ways until either side closes or nothing moves for `idle_timeout`."""
@@ -315,6 +450,18 @@ class EgressProxy:
     def _untrack(self, conn: socket.socket) -> None:
         with self._lock:
             self._open.discard(conn)
+
+
+def _not_a_name(host: str) -> str:
+    """Why a CONNECT host that is not a plain host name is refused, in words."""
+    literal = _address_literal(host)
+    if literal is not None:
+        kind = non_public(literal)
+        what = f"{literal} is {kind}" if kind else f"{literal} is an address"
+        return f"{what}; only host names on the allow-list are reachable"
+    if re.fullmatch(r"[0-9a-fA-FxX.]+", host):
+        return f"{host} is an address written as a number; only listed host names are reachable"
+    return f"{host} is not a host name; only listed names are allowed"
 
 
 def _read_head(conn: socket.socket) -> bytes:
@@ -417,12 +564,20 @@ def proxy_environment() -> dict[str, str]:
     }
 
 
-def egress_for(allowlist: str, granted_roles: Iterable[str], role: str) -> EgressProxy | None:
+def egress_for(
+    allowlist: str,
+    granted_roles: Iterable[str],
+    role: str,
+    *,
+    resolver: Resolver = system_resolver,
+    allow_private: frozenset[IPNetwork] = frozenset(),
+) -> EgressProxy | None:
     """The (unstarted) proxy for `role` if it is granted network, else None: no network.
 
     `granted_roles` holds role names (compared case-insensitively) or `*` for all. An
     allow-list that is empty or has any malformed entry gives None, logged as an error:
-    a typo never widens what the agent can reach.
+    a typo never widens what the agent can reach. `resolver` and `allow_private` are the
+    test seam described in the module's docstring; production leaves them alone.
     """
     granted = {name.casefold() for name in granted_roles}
     if not allowlist.strip() or not ("*" in granted or role.casefold() in granted):
@@ -432,4 +587,6 @@ def egress_for(allowlist: str, granted_roles: Iterable[str], role: str) -> Egres
     except AllowlistError as exc:
         log.error("the network allow-list is malformed (%s); %s runs without network", exc, role)
         return None
-    return EgressProxy(rules) if rules else None
+    if not rules:
+        return None
+    return EgressProxy(rules, resolver=resolver, allow_private=allow_private)
