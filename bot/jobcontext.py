@@ -99,6 +99,9 @@ class Context:
     diff_files: list[DiffFile] = field(default_factory=list)
     # Markdown the tracking comment ends with when the job succeeds (a playbook sets it).
     report: str = ""
+    # What a reviewer must not miss about the pushed commit (granted protected paths,
+    # what was left out), as inert markdown; set when the commit is made.
+    delivery_notice: str = ""
     # The default branch's roles and .github/rolecall.yml (bot.repo_setup), once read.
     setup: RepoSetup | None = None
 

@@ -3,17 +3,23 @@
 Kept apart from the worker so every message can be read and tested on its own. The
 hidden `<!-- rolecall:… -->` markers let a restarted worker find what it already
 posted instead of posting it twice.
+
+Whatever the agent wrote arrives here already made inert (`bot.inert`: typed
+`InertText`, so a caller that forgot is a type error); Rolecall's own lines (`Fixes #N`,
+the markers, tables, headings) are added around it afterwards and are the only ones that
+act on GitHub.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from agents.answers import Finding
 from agents.executor import RunResult
+from bot.inert import InertText, inert_plain_text
 
 PHASES: tuple[tuple[str, str], ...] = (
     ("acknowledge", "Acknowledged"),
@@ -150,23 +156,45 @@ def tracking_comment(state: Tracking) -> str:
 
 @dataclass(frozen=True)
 class CommandRun:
-    command: str
+    command: InertText  # the agent chose it
     exit_code: int | None  # None when it timed out
     timed_out: bool = False
+
+
+def left_out_note(left_out: Sequence[str]) -> str:
+    """What the agent made that Rolecall did not commit (FIFOs, devices, nested `.git`)."""
+    if not left_out:
+        return ""
+    shown = ", ".join(f"`{_table_cell(inert_plain_text(item))}`" for item in left_out[:10])
+    more = f" and {len(left_out) - 10} more" if len(left_out) > 10 else ""
+    return f"> [!NOTE]\n> Not committed, because git cannot hold them as files: {shown}{more}."
 
 
 def pull_request_body(
     *,
     issue_number: int,
-    summary: str,
+    summary: InertText,
     commands: Sequence[CommandRun],
     role: str,
     model: str,
     spend: Spend,
-    diff_stat: str,
+    diff_stat: InertText,
     job_id: int,
+    notice: str = "",
 ) -> str:
-    lines = [f"Fixes #{issue_number}", "", "## What changed", "", summary.strip() or "(no summary)"]
+    """The PR description: Rolecall's `Fixes #N`, the agent's summary, what it ran.
+
+    `notice` (Rolecall's own inert markdown, e.g. the protected paths a role was granted
+    and changed) comes first, where a reviewer cannot miss it.
+    """
+    lines = [notice, ""] if notice else []
+    lines += [
+        f"Fixes #{issue_number}",
+        "",
+        "## What changed",
+        "",
+        summary.strip() or "(no summary)",
+    ]
     lines += ["", "## How it was verified", ""]
     if commands:
         lines += ["| command | exit |", "| --- | --- |"]
@@ -178,8 +206,9 @@ def pull_request_body(
     else:
         lines.append("The agent ran no commands, so nothing was verified by running code.")
     if diff_stat.strip():
-        lines += ["", "<details><summary>Files changed</summary>", "", "```", diff_stat.strip()]
-        lines += ["```", "</details>"]
+        fence = _fence_for(diff_stat)  # file names are the agent's: no fence of theirs ends it
+        lines += ["", "<details><summary>Files changed</summary>", "", fence, diff_stat.strip()]
+        lines += [fence, "</details>"]
     lines += ["", "## Run", "", f"Role `{role}` · model `{model}` · {spend.line()}"]
     lines += ["", "This pull request is a draft: review it before marking it ready.", ""]
     lines.append(job_marker(job_id))
@@ -200,6 +229,12 @@ def permission_refusal(login: str, command: str) -> str:
 
 def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.strip().splitlines())
+
+
+def _fence_for(text: str) -> str:
+    """A backtick fence longer than any run of backticks in `text`."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def _table_cell(text: str) -> str:
@@ -241,9 +276,12 @@ class ThreadOutcome:
     path: str
     line: int | None
     changed: bool | None  # None: the agent gave no outcome for this thread
-    answer: str  # the agent's reply for the thread ("" when it gave none)
+    answer: InertText  # the agent's reply for the thread ("" when it gave none)
     reply_url: str = ""
     resolved: bool = False
+    # Whether the pushed commit changed the thread's lines (bot.touched_lines); None when
+    # nothing was compared. The agent saying "changed" is not enough to resolve a thread.
+    touched: bool | None = None
 
 
 def thread_reply(
@@ -251,7 +289,12 @@ def thread_reply(
 ) -> str:
     """The reply in one review thread: what changed, with the commit, or why nothing did."""
     answer = outcome.answer.strip()
-    if outcome.changed and commit:
+    if outcome.changed and commit and outcome.touched is False:
+        lead = (
+            f"**Still open**: the agent said it changed this, but {commit} does not change "
+            "these lines, so Rolecall left the thread unresolved."
+        )
+    elif outcome.changed and commit:
         lead = f"**Changed** in {commit}."
     elif outcome.changed and not commit:
         lead = "**Not changed**: the agent meant to change this, but it left no changes."
@@ -275,21 +318,24 @@ def thread_reply(
 def fix_report(
     outcomes: Sequence[ThreadOutcome],
     *,
-    summary: str,
+    summary: InertText,
     branch: str,
     commit: str | None,
     notes: Sequence[str] = (),
+    notice: str = "",
 ) -> str:
     """The summary the tracking comment ends with once review feedback was addressed."""
+    lines = [notice, ""] if notice else []
     if commit:
-        lines = [f"Pushed {commit} to `{branch}`."]
+        lines.append(f"Pushed {commit} to `{branch}`.")
     else:
-        lines = ["No commits: nothing in the feedback needed a change to the code."]
+        lines.append("No commits: nothing in the feedback needed a change to the code.")
     lines += [f"\n_{note}_" for note in notes]
     if outcomes:
         lines += ["", "| thread | where | outcome |", "| --- | --- | --- |"]
         for item in outcomes:
-            where = f"`{_table_cell(item.path)}`" + (f" line {item.line}" if item.line else "")
+            path = _table_cell(inert_plain_text(item.path))  # a file the agent may have named
+            where = f"`{path}`" + (f" line {item.line}" if item.line else "")
             ref = f"[{item.ref}]({item.reply_url})" if item.reply_url else item.ref
             lines.append(f"| {ref} | {where} | {_outcome_word(item)} |")
     if summary.strip():
@@ -299,6 +345,8 @@ def fix_report(
 
 
 def _outcome_word(item: ThreadOutcome) -> str:
+    if item.changed and item.touched is False:
+        return "said changed, but its lines were not: left open"
     if item.changed and item.resolved:
         return "changed, resolved"
     if item.changed:
@@ -330,6 +378,15 @@ def right_side_lines(patch: str | None) -> frozenset[int]:
 
 
 @dataclass(frozen=True)
+class ReviewFinding:
+    """A finding to post: `path` (already redacted) anchors it, `body` is inert text."""
+
+    path: str
+    line: int | None
+    body: InertText
+
+
+@dataclass(frozen=True)
 class PlannedReview:
     """The review to post: its body, and inline comments on lines the diff shows."""
 
@@ -339,8 +396,8 @@ class PlannedReview:
 
 
 def plan_review(
-    summary: str,
-    findings: Sequence[Finding],
+    summary: InertText,
+    findings: Sequence[ReviewFinding],
     diff_lines: Mapping[str, frozenset[int]],
     *,
     focus: str,
@@ -357,7 +414,7 @@ def plan_review(
     inline comments anyway, e.g. because the head moved meanwhile).
     """
     comments: list[dict[str, Any]] = []
-    outside: list[Finding] = []
+    outside: list[ReviewFinding] = []
     for finding in findings:
         shown = diff_lines.get(finding.path, frozenset())
         if anchor and finding.line is not None and finding.line in shown:
@@ -372,7 +429,10 @@ def plan_review(
         lines += ["", "### Findings not on a line of the diff", ""]
         for finding in outside:
             where = finding.path + (f":{finding.line}" if finding.line is not None else "")
-            lines.append(f"- `{_table_cell(where)}` — {' '.join(finding.body.split())}")
+            # Flattened to one line, a fenced block of the body is no longer one: made
+            # inert again as the plain text it has become.
+            said = inert_plain_text(" ".join(finding.body.split()))
+            lines.append(f"- `{_table_cell(inert_plain_text(where))}` — {said}")
     if not findings:
         lines += ["", "No inline findings."]
     lines += ["", f"<sub>Role `{role}` · model `{model}` · {spend.line()}</sub>"]

@@ -6,8 +6,9 @@
   commit's author line proves nothing (anyone can write any name into a commit), so the
   pushers are read from the repository's activity log, where GitHub records who pushed.
 - `outgoing_refusal`: what leaves. Before a push, the commits from the bound SHA to HEAD
-  must not touch `.github/workflows` (Rolecall never has the `workflows` permission and
-  never asks for it) and must carry no credential, in the diff or in a commit message.
+  must not touch a protected path the role is not granted (`handlers.protected_paths`:
+  `.github/`, CODEOWNERS, agent instruction files; workflows never, since Rolecall has no
+  `workflows` permission) and must carry no credential, in the diff or a commit message.
 
 Both return the reason to refuse, written for the tracking comment, or None; the caller
 raises `JobStopped` with it, so a refusal is reported like any other end of a job.
@@ -15,14 +16,14 @@ raises `JobStopped` with it, so a refusal is reported like any other end of a jo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from agents import workspace
-from agents.fs_guard import PROTECTED_DIRECTORIES
 from agents.redact import Redactor
 from handlers.guards import has_write
+from handlers.protected_paths import protected_changes, refusal
 
 ZERO_SHA = "0" * 40
 # How far back the activity log is read to connect the current head to the bound SHA.
@@ -87,25 +88,20 @@ def head_move_refusal(
     return f"{moved}, through more pushes than Rolecall can follow; not used"
 
 
-def outgoing_refusal(worktree: Path, base_sha: str, redact: Redactor) -> str | None:
+def outgoing_refusal(
+    worktree: Path, base_sha: str, redact: Redactor, *, role: str, granted: Sequence[str] = ()
+) -> str | None:
     """Why the commits `base_sha..HEAD` in `worktree` must not be pushed, or None.
+
+    `granted` is the role's `may_change` patterns from `.github/rolecall.yml`.
 
     The secret check uses the job's `Redactor`, so it finds every credential Rolecall
     holds (even one that matches no pattern) as well as credential-shaped strings, also
     folded over lines, colour-coded or base64-encoded.
     """
-    changed = workspace.changed_files(worktree, base_sha)
-    protected = sorted(
-        path
-        for path in changed
-        if any(path == d or path.startswith(d + "/") for d in PROTECTED_DIRECTORIES)
-    )
-    if protected:
-        return (
-            f"the change touches {', '.join(f'`{p}`' for p in protected[:5])}: Rolecall "
-            "never changes GitHub Actions workflows (that needs the `workflows` permission, "
-            "which it never requests), so nothing was pushed. Make workflow changes yourself."
-        )
+    refused = protected_changes(workspace.changed_files(worktree, base_sha), granted)
+    if refused:
+        return refusal(refused, role)
     leaked = redact.find(workspace.diff(worktree, base_sha))
     leaked += redact.find(workspace.commit_messages(worktree, base_sha))
     if leaked:

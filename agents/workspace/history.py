@@ -55,3 +55,14 @@ def commit_messages(worktree: Path, base_sha: str) -> str:
     base_sha = check_sha(base_sha)
     log_format = "--format=%an <%ae>%n%cn <%ce>%n%B"
     return _git(worktree, ["log", "--no-show-signature", log_format, f"{base_sha}..HEAD", "--"])
+
+
+def file_diff(worktree: Path, base_sha: str, path: str) -> str:
+    """The zero-context patch of one path from `base_sha` to the job's branch.
+
+    For telling which lines a commit changed (bot.touched_lines). No renames: a moved
+    file shows as removed, so its threads' lines count as changed. The path is literal
+    (GIT_LITERAL_PATHSPECS), never a pattern.
+    """
+    base_sha = check_sha(base_sha)
+    return _git(worktree, [*_DIFF, "-U0", "--no-renames", base_sha, "HEAD", "--", path])

@@ -5,7 +5,9 @@ many inline comments it holds) or by `/fix` on any same-repository PR (every ope
 thread). The agent works on the PR head as it is now; its commits are pushed to the PR
 branch without ever overwriting someone else's (`workspace.push` rebases once and pushes
 with a lease); then Rolecall replies in each thread with what changed or why nothing
-did, resolves the threads it fixed, and the tracking comment becomes the summary.
+did, resolves the threads whose lines its commit really changed (bot.touched_lines: the
+agent saying "changed" is not enough), and the tracking comment becomes the summary.
+Everything the agent wrote is posted inert (bot.inert).
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ from agents.brief import (
     build_fix_brief,
 )
 from agents.workspace import PushRejected, PushResult
+from agents.workspace.history import changed_files, file_diff
 from bot import render
+from bot.ci_gate import granted_paths, with_ci_marker
 from bot.github import PullInfo, ThreadState
+from bot.inert import Neutralizer
 from bot.jobcontext import Context, JobSkipped, JobStopped, Services
 from bot.playbooks.pull_jobs import (
     bind_open_pull,
@@ -35,8 +40,11 @@ from bot.playbooks.pull_jobs import (
     fresh_checkout,
     sync_mirror,
 )
+from bot.playbooks.words import agent_words
+from bot.touched_lines import FileChange, ThreadSpan, file_change, thread_span, touches
 from bot.trust import head_move_refusal, outgoing_refusal
 from handlers.guards import filter_to_trigger_time, has_write
+from handlers.protected_paths import granted_changes, granted_note
 from handlers.reviews import is_thanks
 
 # GitHub stamps a review's inline comments (`updated_at`) when the review is submitted;
@@ -123,32 +131,39 @@ class Fix:
         )
 
     def deliver(self, svc: Services, ctx: Context) -> None:
-        """Commit and push (never over anyone's work), reply per thread, resolve the fixed."""
+        """Commit and push (never over anyone's work), reply per thread, and resolve the
+        threads whose lines the pushed commit changed."""
         assert ctx.worktree is not None and ctx.result is not None
         assert ctx.pull is not None and ctx.feedback is not None
-        pushed = self._push(svc, ctx)
+        words = agent_words(ctx)
+        changes = self._commit(svc, ctx, words)
+        pushed = self._push(ctx) if changes is not None else None
         commit = pushed.sha if pushed else None
         moved = _reviewed_sha_if_moved(ctx)
         notes = [render.moved_note(moved, ctx.head_sha)] if moved else []
         refs = [thread.ref for thread in ctx.feedback.threads]
         answers, summary = parse_thread_answers(ctx.result.summary, refs)
-        already = _replied(ctx)
+        comments = ctx.repo.review_comments(ctx.decision.issue_number)
+        already = _replied(ctx, comments)
+        roots = {int(c.id): c for c in comments}
         outcomes = []
         for thread in ctx.feedback.threads:
             answer = answers.get(thread.ref)
+            span = _span(thread.reply_to, thread.path, roots)
             outcome = render.ThreadOutcome(
                 ref=thread.ref,
                 path=thread.path,
                 line=thread.line,
                 changed=answer.changed if answer else None,
-                answer=answer.reply if answer else "",
+                answer=words.markdown(answer.reply if answer else ""),
+                touched=touches(span, changes) if pushed and changes is not None else None,
             )
             reply_id = already.get(thread.ref) or ctx.repo.reply_to_review_comment(
                 ctx.pull.number,
                 thread.reply_to,
                 render.thread_reply(outcome, job_id=ctx.job_id, commit=commit, notes=notes),
             )
-            fixed = bool(outcome.changed and commit)
+            fixed = bool(outcome.changed and outcome.touched)
             if fixed:
                 ctx.repo.resolve_thread(thread.node_id)
             url = f"{ctx.pull.html_url}#discussion_r{reply_id}"
@@ -159,7 +174,12 @@ class Fix:
                 "rebased onto theirs, and nothing of theirs was overwritten."
             )
         ctx.report = render.fix_report(
-            outcomes, summary=summary, branch=ctx.branch, commit=commit, notes=notes
+            outcomes,
+            summary=words.markdown(summary),
+            branch=ctx.branch,
+            commit=commit,
+            notes=notes,
+            notice=ctx.delivery_notice,
         )
         ctx.success_note = f"addressed {len(outcomes)} review thread(s)" + (
             f", pushed {commit[:12]}" if commit else ", no changes needed"
@@ -167,23 +187,55 @@ class Fix:
         svc.ledger.update_job(ctx.job_id, pr_url=ctx.pull.html_url)
 
     @staticmethod
-    def _push(svc: Services, ctx: Context) -> PushResult | None:
-        """Commit what the agent left and push it to the PR branch; None if nothing changed."""
-        assert ctx.worktree is not None and ctx.info is not None
+    def _commit(svc: Services, ctx: Context, words: Neutralizer) -> dict[str, FileChange] | None:
+        """Commit what the agent left; how it changed each file from the PR head, or None.
+
+        Read before the push, while the branch holds only the PR head and our commit: a
+        push that has to replay onto someone else's commits moves HEAD onto theirs.
+        """
+        assert ctx.worktree is not None
         bot = svc.app.bot_login()
         asked = "review" if ctx.decision.trigger == "review" else "/fix"
-        workspace.commit_all(
+        config = ctx.setup.config if ctx.setup is not None else None
+        role = ctx.role.name if ctx.role is not None else ""
+        _, left_out = workspace.commit_all(
             ctx.worktree,
-            f"fix: address review feedback on #{ctx.decision.issue_number}\n\n"
-            f"Requested by @{ctx.decision.sender_login} ({asked}).",
+            with_ci_marker(
+                f"fix: address review feedback on #{ctx.decision.issue_number}\n\n"
+                f"Requested by {ctx.decision.sender_login} ({asked}).",
+                config,
+            ),
             bot,
             f"{bot}@users.noreply.github.com",
         )
         if not workspace.commits_since(ctx.worktree, ctx.head_sha):
             return None
-        refusal = outgoing_refusal(ctx.worktree, ctx.head_sha, ctx.redact)
+        granted = granted_paths(config, role)
+        refusal = outgoing_refusal(
+            ctx.worktree, ctx.head_sha, ctx.redact, role=role, granted=granted
+        )
         if refusal is not None:
-            raise JobStopped(refusal)
+            raise JobStopped(words.plain(refusal))
+        changed = changed_files(ctx.worktree, ctx.head_sha)
+        ctx.delivery_notice = words.markdown(
+            "\n\n".join(
+                note
+                for note in (
+                    granted_note(granted_changes(changed, granted), role),
+                    render.left_out_note(left_out),
+                )
+                if note
+            )
+        )
+        return {
+            path: file_change(file_diff(ctx.worktree, ctx.head_sha, path))
+            for path in changed_files(ctx.worktree, ctx.head_sha)
+        }
+
+    @staticmethod
+    def _push(ctx: Context) -> PushResult:
+        """Push the job's commit to the PR branch, never over anyone else's commits."""
+        assert ctx.worktree is not None and ctx.info is not None
         try:
             pushed = workspace.push(
                 ctx.worktree,
@@ -335,15 +387,21 @@ def _reviewed_sha_if_moved(ctx: Context) -> str | None:
     return reviewed if reviewed and ctx.head_sha and reviewed != ctx.head_sha else None
 
 
-def _replied(ctx: Context) -> dict[str, int]:
+def _replied(ctx: Context, comments: list[Any]) -> dict[str, int]:
     """Threads this job already replied in (a resumed job must not reply twice)."""
     replies: dict[str, int] = {}
     assert ctx.feedback is not None
-    for comment in ctx.repo.review_comments(ctx.decision.issue_number):
+    for comment in comments:
         for thread in ctx.feedback.threads:
             if render.thread_marker(ctx.job_id, thread.ref) in (comment.body or ""):
                 replies.setdefault(thread.ref, int(comment.id))
     return replies
+
+
+def _span(root_id: int, path: str, comments: dict[int, Any]) -> ThreadSpan:
+    """The lines a thread is about, from its first comment as GitHub has it now."""
+    root = comments.get(root_id)
+    return thread_span(root) if root is not None else ThreadSpan(path, None, None)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -1,15 +1,23 @@
-"""Implementing an issue: a fresh branch from the default branch, delivered as a draft PR."""
+"""Implementing an issue: a fresh branch from the default branch, delivered as a draft PR.
+
+What the agent wrote (its summary, the commands it ran, the names of the files it made)
+and the issue's title (anyone can open an issue) reach the PR, its title and its commit
+inert (bot.inert); the PR body's `Fixes #N` is Rolecall's own, added by `render`.
+"""
 
 from __future__ import annotations
 
 from agents import workspace
 from agents.brief import IssueThread, ThreadComment, build_implement_brief
 from bot import render
+from bot.ci_gate import granted_paths, with_ci_marker
 from bot.jobcontext import Context, JobStopped, Services
 from bot.playbooks.role_jobs import post_answer, route_before_acknowledging
+from bot.playbooks.words import agent_words
 from bot.trust import outgoing_refusal
 from bot.turns import wait_turn
 from handlers.guards import filter_to_trigger_time, has_write
+from handlers.protected_paths import granted_changes, granted_note
 
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md")
 
@@ -72,12 +80,15 @@ class Implement:
         if not ctx.role.can_write:
             return post_answer(svc, ctx)
         bot = svc.app.bot_login()
-        workspace.commit_all(
+        words = agent_words(ctx)
+        title = words.plain(render.pull_request_title(ctx.title))
+        config = ctx.setup.config if ctx.setup is not None else None
+        _, left_out = workspace.commit_all(
             ctx.worktree,
-            # Redacted like everything Rolecall writes: an issue title can hold anything.
-            ctx.redact(
-                f"feat: {render.pull_request_title(ctx.title)}\n\nRequested in "
-                f"#{ctx.decision.issue_number} by @{ctx.decision.sender_login}."
+            with_ci_marker(
+                f"feat: {title}\n\nRequested in #{ctx.decision.issue_number} by "
+                f"{ctx.decision.sender_login}.",
+                config,
             ),
             bot,
             f"{bot}@users.noreply.github.com",
@@ -85,12 +96,26 @@ class Implement:
         if not workspace.commits_since(ctx.worktree, ctx.base_sha):
             raise JobStopped(
                 "The agent finished without changing any files. Its final message:\n\n"
-                + (ctx.result.summary.strip() or "(empty)"),
+                + (words.markdown(ctx.result.summary).strip() or "(empty)"),
                 state="no_changes",
             )
-        refusal = outgoing_refusal(ctx.worktree, ctx.base_sha, ctx.redact)
+        granted = granted_paths(config, ctx.role.name)
+        refusal = outgoing_refusal(
+            ctx.worktree, ctx.base_sha, ctx.redact, role=ctx.role.name, granted=granted
+        )
         if refusal is not None:
-            raise JobStopped(refusal)
+            raise JobStopped(words.plain(refusal))
+        changed = workspace.changed_files(ctx.worktree, ctx.base_sha)
+        notice = words.markdown(
+            "\n\n".join(
+                note
+                for note in (
+                    granted_note(granted_changes(changed, granted), ctx.role.name),
+                    render.left_out_note(left_out),
+                )
+                if note
+            )
+        )
         workspace.push(
             ctx.worktree,
             ctx.info.clone_url,
@@ -100,16 +125,20 @@ class Implement:
         )
         body = render.pull_request_body(
             issue_number=ctx.decision.issue_number,
-            summary=ctx.result.summary,
-            commands=[render.CommandRun(c.command, c.exit_code, c.timed_out) for c in ctx.commands],
+            summary=words.markdown(ctx.result.summary),
+            commands=[
+                render.CommandRun(words.plain(c.command), c.exit_code, c.timed_out)
+                for c in ctx.commands
+            ],
             role=ctx.role.name,
             model=str(ctx.model),
             spend=render.spend_of(ctx.result),
-            diff_stat=workspace.diff_stat(ctx.worktree, ctx.base_sha),
+            diff_stat=words.plain(workspace.diff_stat(ctx.worktree, ctx.base_sha)),
             job_id=ctx.job_id,
+            notice=notice,
         )
         pull = ctx.repo.open_draft_pull(
-            title=render.pull_request_title(ctx.title),
+            title=title,
             body=body,
             head=ctx.branch,
             base=ctx.info.default_branch,

@@ -5,7 +5,8 @@ of the PR head (fetched through `refs/pull/<n>/head`, so forks work too). The ag
 findings are checked against the lines GitHub's diff shows before anything is posted:
 a finding on such a line becomes an inline comment, any other goes in the review's
 body, so one misplaced line never costs the whole review. The review's event is always
-COMMENT: Rolecall never approves and never requests changes (invariant 5).
+COMMENT: Rolecall never approves and never requests changes (invariant 5). The summary
+and every finding are posted inert (bot.inert).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.playbooks.pull_jobs import (
     fresh_checkout,
     sync_mirror,
 )
+from bot.playbooks.words import agent_words
 
 
 class Review:
@@ -74,13 +76,17 @@ class Review:
         """One review: inline comments on diff lines, everything else in its body."""
         assert ctx.result is not None and ctx.role is not None and ctx.model is not None
         assert ctx.pull is not None
-        findings, summary = parse_findings(ctx.result.summary)
+        said, summary = parse_findings(ctx.result.summary)
+        words = agent_words(ctx)
+        findings = [
+            render.ReviewFinding(ctx.redact(f.path), f.line, words.markdown(f.body)) for f in said
+        ]
         diff_lines = {f.path: render.right_side_lines(f.patch) for f in ctx.diff_files}
 
         def plan(anchor: bool) -> render.PlannedReview:
             assert ctx.result is not None and ctx.role is not None
             return render.plan_review(
-                summary,
+                words.markdown(summary),
                 findings,
                 diff_lines,
                 focus=ctx.decision.notes,

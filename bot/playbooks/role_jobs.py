@@ -4,13 +4,15 @@ A role command (`/backend`) or a label may name nothing of Rolecall's, so it is 
 against the default branch's roles and `.github/rolecall.yml` before the 👀: a `/shrug`
 ends here without a trace on GitHub. `/implement` is Rolecall's own command, so it is
 acknowledged at once and routed (to the config's default role) in the brief phase. A
-role that cannot change files answers with its final message as a comment.
+role that cannot change files answers with its final message as a comment, made inert
+(bot.inert) like everything the agent writes.
 """
 
 from __future__ import annotations
 
 from bot import render_roles
 from bot.jobcontext import Context, JobSkipped, JobStopped, Services
+from bot.playbooks.words import agent_words
 from bot.repo_setup import load_setup
 from bot.routing import Refuse, Skip, describe_trigger, plausibly_ours, resolve
 from handlers.role_commands import IMPLEMENT
@@ -38,7 +40,8 @@ def route_before_acknowledging(svc: Services, ctx: Context) -> None:
 def post_answer(svc: Services, ctx: Context) -> None:
     """A read-only role's final message, as a comment on the issue; no branch, no PR."""
     assert ctx.role is not None and ctx.result is not None
-    body = render_roles.role_answer(ctx.role, ctx.result.summary, ctx.job_id)
+    answer = agent_words(ctx).markdown(ctx.result.summary)
+    body = render_roles.role_answer(ctx.role, answer, ctx.job_id)
     ctx.repo.comment(ctx.decision.issue_number, body)
     ctx.success_note = "answer posted"
     ctx.report = (

@@ -13,7 +13,6 @@ GitHub stand-in's bare repository ended up holding.
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -196,15 +195,6 @@ def test_slash_ci_on_a_pull_request_is_a_job_of_its_own() -> None:
 FIXED = "def add(a, b):\n    return a + b\n"
 
 
-def _git(world: World, *args: str) -> str:
-    return subprocess.run(
-        ["git", "--git-dir", str(world.github.repo_path(REPO)), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-
-
 def _next_second() -> None:
     """GitHub's timestamps are whole seconds: let the command come after the push."""
     start = int(time.time())
@@ -244,14 +234,14 @@ def test_a_writers_ci_adds_one_empty_commit_without_the_marker(world: World) -> 
     after = _head(world, number)
     branch = world.github.pull(REPO, number)["head"]["ref"]
     assert world.github.branches(REPO)[branch] == after != before
-    assert _git(world, "rev-list", "--count", f"{before}..{after}") == "1"
-    assert _git(world, "rev-parse", f"{after}^") == before
-    assert _git(world, "rev-parse", f"{after}^{{tree}}") == _git(
-        world, "rev-parse", f"{before}^{{tree}}"
+    assert world.git("rev-list", "--count", f"{before}..{after}") == "1"
+    assert world.git("rev-parse", f"{after}^") == before
+    assert world.git("rev-parse", f"{after}^{{tree}}") == world.git(
+        "rev-parse", f"{before}^{{tree}}"
     ), "CI must run on exactly the code that was asked about"
-    message = _git(world, "log", "-1", "--format=%B", after)
+    message = world.git("log", "-1", "--format=%B", after)
     assert not has_skip_marker(message), message
-    assert _git(world, "log", "-1", "--format=%an", after) == world.github.bot_login
+    assert world.git("log", "-1", "--format=%an", after) == world.github.bot_login
     [reply] = world.bot_comments(number)
     assert reply["body"].startswith("✅") and after[:12] in reply["body"], reply["body"]
     assert before[:12] in reply["body"]

@@ -8,10 +8,12 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from agents.redact import find_secrets
 from bot.github import JOB_PERMISSIONS, RepoClient
 from standins.model import text, tool_use
 from standins.scenario import MODEL_API_KEY, REPO, ScriptedAgent
+from tests import markdown_oracle
 from tests.security.conftest import WORKFLOW, World, fake_github_token
 
 pytestmark = pytest.mark.usefixtures("bwrap")
@@ -257,8 +260,6 @@ def test_rolecall_never_force_pushes_over_others_work(world: World, tmp_path: Pa
     )
     assert again.rebased
     repo = github.repo_path(REPO)
-    import subprocess
-
     ancestor = subprocess.run(
         ["git", "--git-dir", str(repo), "merge-base", "--is-ancestor", str(theirs), again.sha],
         check=False,
@@ -325,3 +326,259 @@ def test_rolecall_never_approves_or_merges_and_opens_drafts(delivered: Delivered
     # There is no verb for it to call: the client has none that merges or approves.
     verbs = [name for name in dir(RepoClient) if not name.startswith("_")]
     assert not [v for v in verbs if "merge" in v or "approve" in v], verbs
+
+
+# --- Inert text (invariant 8): what the agent writes cannot act on the repository ------------
+#
+# The scripted agent says everything a hijacked model would, and each body GitHub ended up
+# holding is judged by `tests.markdown_oracle` (GitHub's own cmark, and models of GitHub's
+# mention, reference and closing-keyword filters).
+
+
+def hostile_message(other: int, host: str) -> str:
+    """An agent's final message that tries every way text can act on GitHub, between
+    ordinary markdown that must stay readable; it ends inside an unclosed code fence."""
+    return (
+        "## What I did\n\n"
+        f"- Added `mul()` to `calc.py`; related to #{other}.\n\n"
+        "cc @some-user and @octo/maintainers, please look.\n"
+        f"Fixes #{other}\n"
+        f"closes: octo/calc#{other}\n"
+        f"Resolved https://{host}/octo/calc/issues/{other}\n"
+        "Related: elsewhere/project#7\n\n"
+        "![status](https://evil.example/pixel.png)\n"
+        "![logo][pixel]\n\n"
+        "[pixel]: https://evil.example/ref.png\n\n"
+        '<img src="https://evil.example/raw.png">\n\n'
+        "<details><summary>Hidden</summary>\n\nmore @hidden-user\n\n</details>\n\n"
+        "<!-- rolecall:job=1 -->\n\n"
+        "```python\n@decorator\ndef f(): ...\n"
+    )
+
+
+def github_host(world: World) -> str:
+    return urlsplit(world.github.api_url).netloc
+
+
+def branch_commit_messages(world: World, branch: str) -> list[str]:
+    """The full message of every commit on `branch` that main lacks, read with git."""
+    git = ["git", "--git-dir", str(world.github.repo_path(REPO))]
+    out = subprocess.run(
+        [*git, "log", "--format=%B%x00", f"main..{branch}", "--"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [message.strip() for message in out.split("\0") if message.strip()]
+
+
+def own_markers(body: str) -> list[str]:
+    return markdown_oracle.MARKER.findall(body)
+
+
+def assert_inert(
+    body: str, world: World, *, html: tuple[str, ...] = (), own_closing: str = ""
+) -> None:
+    """Nothing in `body` acts on GitHub beyond Rolecall's own HTML, marker and closing line."""
+    found = markdown_oracle.live_parts(
+        body, github_host=github_host(world), own_closing=own_closing
+    )
+    assert found.mentions == [], found.mentions
+    assert found.closing == [], found.closing
+    assert found.cross_repo == [], found.cross_repo
+    assert found.outside_images == [], found.outside_images
+    assert sorted(found.html_tags) == sorted(html), found.html_tags
+    assert len(found.markers) == len(found.comments) <= 1, (found.markers, found.comments)
+
+
+def test_what_the_agent_writes_is_inert_in_the_pull_request_and_its_commits(
+    world: World,
+) -> None:
+    other = world.new_issue("An issue nobody asked Rolecall to close")
+    host = github_host(world)
+    world.model.respond_with(
+        ScriptedAgent(
+            [
+                tool_use(
+                    "Write",
+                    {"file_path": "mul.py", "content": "def mul(a, b):\n    return a * b\n"},
+                ),
+                text(hostile_message(other, host)),
+            ]
+        )
+    )
+    # A reader writes the issue; a maintainer asks Rolecall to work on it.
+    issue = int(
+        world.github.open_issue(
+            REPO, "mallory", f"Add mul() for @some-user, fixes #{other}", "Please."
+        )
+    )
+    world.github.comment(REPO, "alice", issue, "/implement")
+    [job] = world.jobs_on(issue)
+    assert job["state"] == "succeeded", job["outcome"]
+    pull = world.github.pull(REPO, int(job["pr_url"].rsplit("/", 1)[1]))
+
+    body = pull["body"]
+    assert body.startswith(f"Fixes #{issue}\n"), "Rolecall's own closing line stays"
+    assert_inert(body, world, html=("details", "summary"), own_closing=f"Fixes #{issue}")
+    assert own_markers(body) == [f"<!-- rolecall:job={job['id']} -->"]
+    # Still readable: headings, lists, inline code and the code block render as such, the
+    # words are all there, and the unclosed fence did not swallow Rolecall's own sections.
+    html = markdown_oracle.render(body).html
+    assert "<h2>What I did</h2>" in html and "<code>mul()</code>" in html
+    assert "<h2>How it was verified</h2>" in html
+    shown = html.replace("\u200b", "")
+    assert "@some-user" in shown and "&lt;details&gt;" in shown and "evil.example" in shown
+    assert "@decorator" in body, "code in a code block is left as it was"
+
+    title = pull["title"]
+    assert markdown_oracle.live_parts_of_plain_text(title).inert, title
+    assert "mul()" in title and "some-user" in title
+    messages = branch_commit_messages(world, pull["head"]["ref"])
+    assert messages
+    for message in messages:
+        assert markdown_oracle.live_parts_of_plain_text(message).inert, message
+    [tracking] = world.bot_comments(issue)
+    assert_inert(tracking["body"], world, html=("sub",))
+    # No issue was closed or linked by the merge GitHub would do.
+    assert world.github.pull(REPO, pull["number"])["state"] == "open"
+
+
+def test_a_final_message_without_changes_is_posted_inert(world: World) -> None:
+    other = world.new_issue("Another issue nobody asked about")
+    world.model.respond_with(ScriptedAgent([text(hostile_message(other, github_host(world)))]))
+    issue = world.new_issue("Look into mul()")
+    world.github.comment(REPO, "alice", issue, "/implement")
+    [job] = world.jobs_on(issue)
+    assert job["state"] == "no_changes", job["outcome"]
+    [tracking] = world.bot_comments(issue)
+    assert "Its final message" in tracking["body"] and "What I did" in tracking["body"]
+    assert_inert(tracking["body"], world, html=("sub",))
+    assert own_markers(tracking["body"]) == [f"<!-- rolecall:job={job['id']} -->"]
+
+
+def test_a_read_only_roles_answer_is_posted_inert(world: World) -> None:
+    other = world.new_issue("Yet another issue nobody asked about")
+    world.model.respond_with(ScriptedAgent([text(hostile_message(other, github_host(world)))]))
+    issue = world.new_issue("Plan mul()")
+    world.github.comment(REPO, "alice", issue, "/planner")
+    [job] = world.jobs_on(issue)
+    assert job["state"] == "succeeded", job["outcome"]
+    [answer] = [c for c in world.bot_comments(issue) if "The `planner` role's" in c["body"]]
+    assert_inert(answer["body"], world)
+    assert own_markers(answer["body"]) == [f"<!-- rolecall:job={job['id']} -->"]
+    assert "<h2>What I did</h2>" in markdown_oracle.render(answer["body"]).html
+
+
+README_USAGE = "\n## Usage\n\nCall `add(a, b)`.\n"
+CALC_FIXED = 'def add(a, b):\n    """Return the sum of a and b."""\n    return a + b\n'
+
+
+def test_threads_resolve_only_where_a_pushed_commit_changed_their_lines(world: World) -> None:
+    """The agent says it changed all three threads; it touched only calc.py's first line."""
+    github = world.github
+    other = world.new_issue("Keep this one open")
+    issue = world.new_issue("add() subtracts")
+    branch = f"rolecall/issue-{issue}-add-subtracts"
+    readme = subprocess.run(
+        ["git", "--git-dir", str(github.repo_path(REPO)), "show", "main:README.md"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    github.push_commit(
+        REPO,
+        github.bot_login,
+        branch=branch,
+        files={"calc.py": CALC_FIXED, "README.md": readme + README_USAGE},
+    )
+    number = int(
+        github.open_pr(
+            REPO,
+            github.bot_login,
+            head=branch,
+            title="add() adds",
+            body=f"Fixes #{issue}",
+            draft=True,
+        )
+    )
+    lines = readme.count("\n")
+    comments = [
+        {"path": "calc.py", "line": 1, "body": "Please add type hints."},
+        {"path": "README.md", "line": lines + 2, "body": "Call the section Examples."},
+        {"path": "README.md", "line": lines + 4, "body": "Show a result too."},
+    ]
+    answers = [
+        {"thread": f"T{n}", "outcome": "changed", "reply": f"Done, @some-user. Fixes #{other}"}
+        for n in (1, 2, 3)
+    ]
+    world.model.respond_with(
+        ScriptedAgent(
+            [
+                tool_use(
+                    "Edit",
+                    {
+                        "file_path": "calc.py",
+                        "old_string": "def add(a, b):",
+                        "new_string": "def add(a: int, b: int) -> int:",
+                    },
+                ),
+                text(
+                    hostile_message(other, github_host(world)).replace("```python", "")
+                    + f"\n\n```json\n{json.dumps(answers)}\n```\n"
+                ),
+            ]
+        )
+    )
+    github.submit_review(
+        REPO, "alice", number, state="changes_requested", body="A few things.", comments=comments
+    )
+    fix = [j for j in world.jobs_on(number) if j["kind"] == "fix"]
+    assert [j["state"] for j in fix] == ["succeeded"], fix
+
+    threads = {(t["path"], t["line"]): t for t in github.review_threads(REPO, number)}
+    assert threads[("calc.py", 1)]["is_resolved"], "its line was changed and pushed"
+    assert not threads[("README.md", lines + 2)]["is_resolved"], "README.md was never touched"
+    assert not threads[("README.md", lines + 4)]["is_resolved"], "README.md was never touched"
+    bot = github.bot_login
+    replies = {
+        c["in_reply_to_id"]: c["body"]
+        for c in github.review_comments(REPO, number)
+        if c["user"]["login"] == bot
+    }
+    assert len(replies) == 3
+    for reply in replies.values():
+        assert_inert(reply, world)
+    untouched = replies[threads[("README.md", lines + 2)]["comment_ids"][0]]
+    assert "does not change" in untouched, untouched
+    [summary] = world.bot_comments(number)
+    assert_inert(summary["body"], world, html=("details", "summary", "sub"))
+
+
+def test_a_review_rolecall_posts_is_inert(world: World) -> None:
+    github = world.github
+    other = world.new_issue("Not to be closed by a review")
+    branch = f"feature-inert-review-{other}"
+    github.push_commit(REPO, "alice", branch=branch, files={"calc.py": CALC_FIXED})
+    number = int(github.open_pr(REPO, "alice", head=branch, title="Fix add"))
+    hostile = f"Ask @some-user. Fixes #{other} ![x](https://evil.example/f.png) <b>bold</b>"
+    findings = [
+        {"path": "calc.py", "line": 3, "body": hostile},
+        {"path": "calc.py", "line": 30, "body": hostile},
+        {"path": "@owner/Fixes #1.py", "line": None, "body": hostile},
+    ]
+    summary = hostile_message(other, github_host(world))
+    world.model.respond_with(
+        lambda request: text(f"{summary}\n```\n\n```json\n{json.dumps(findings)}\n```\n")
+    )
+    github.comment(REPO, "alice", number, "/review")
+    [job] = [j for j in world.jobs_on(number) if j["kind"] == "review"]
+    assert job["state"] == "succeeded", job["outcome"]
+    [review] = [r for r in github.reviews(REPO, number) if r["user"]["login"] == github.bot_login]
+    assert_inert(review["body"], world, html=("sub",))
+    inline = [c for c in github.review_comments(REPO, number) if c["user"]["login"] != "alice"]
+    assert [c["line"] for c in inline] == [3]
+    for comment in inline:
+        assert_inert(comment["body"], world)
+    [tracking] = world.bot_comments(number)
+    assert_inert(tracking["body"], world, html=("sub",))
