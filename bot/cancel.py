@@ -12,11 +12,10 @@ first kill does not survive either.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from types import TracebackType
 
 from bot.ledger import Ledger
+from bot.periodic import Periodic
 
 log = logging.getLogger("rolecall.cancel")
 
@@ -29,7 +28,7 @@ def cancel_requested(ledger: Ledger, job_id: int) -> str | None:
     return job.cancel_requested_by if job is not None else None
 
 
-class CancelWatcher:
+class CancelWatcher(Periodic):
     """While entered, calls `stop()` once a second from the first poll that sees a cancel."""
 
     def __init__(
@@ -40,35 +39,14 @@ class CancelWatcher:
         *,
         interval: float = POLL_SECONDS,
     ) -> None:
+        super().__init__(f"rolecall-cancel-{job_id}", interval)
         self.ledger = ledger
         self.job_id = job_id
         self.stop = stop
-        self.interval = interval
         self.requested_by: str | None = None
-        self._done = threading.Event()
-        self._thread = threading.Thread(
-            target=self._watch, name=f"rolecall-cancel-{job_id}", daemon=True
-        )
 
-    def __enter__(self) -> CancelWatcher:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._done.set()
-        self._thread.join()
-
-    def _watch(self) -> None:
-        while not self._done.wait(self.interval):
-            try:
-                who = self.requested_by or cancel_requested(self.ledger, self.job_id)
-                if who is not None:
-                    self.requested_by = who
-                    self.stop()
-            except Exception:  # a ledger hiccup must not end the watch (or the job)
-                log.exception("job %s: checking for a cancel request failed", self.job_id)
+    def tick(self) -> None:
+        who = self.requested_by or cancel_requested(self.ledger, self.job_id)
+        if who is not None:
+            self.requested_by = who
+            self.stop()

@@ -1,10 +1,13 @@
 """Rolecall's own commands: `/help`, `/status`, `/cancel` and `/retry`.
 
 Each is a small job on the control queue (see bot.queue), so none waits behind the
-agent jobs it is about. Like every command they are acknowledged at once (👀) and
-need write access, checked live. `/cancel` only writes the ledger: the cancelled job's
-own worker, in whichever process runs it, stops its agent and rewrites its tracking
-comment (bot.cancel). `/retry` turns itself into a new run of the issue's last job.
+agent jobs it is about. Like every command they need write access, checked live before
+anything is shown (bot.admission), and are then acknowledged at once (👀); the loop
+breaker never holds them back. `/cancel` only writes the ledger: the cancelled job's own
+worker, in whichever process runs it, stops its agent and rewrites its tracking comment
+(bot.cancel). `/retry` turns itself into a new run of the issue's last job. What people
+without write access asked for is none of these commands' business: `/status` does not
+list it and `/retry` never runs it.
 """
 
 from __future__ import annotations
@@ -13,13 +16,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from bot import render, render_roles, slots
+from bot import render_roles, slots
 from bot.jobcontext import Context, Services
 from bot.ledger import UNFINISHED_STATES, Job
 from bot.queue import shared_queue
 from bot.repo_setup import load_setup
 from handlers.decisions import StartJob, decision_from_dict
-from handlers.guards import has_write
 
 log = logging.getLogger("rolecall.control")
 
@@ -28,16 +30,11 @@ Outcome = str | None
 
 
 def run_control(svc: Services, ctx: Context) -> None:
-    """Acknowledge, check the sender may, do the command, record how it went."""
+    """Acknowledge, do the command, record how it went (`bot.admission.admit` let it in)."""
     decision = ctx.decision
     try:
         if decision.comment_id is not None:
             ctx.repo.react(decision.comment_id, "eyes")
-        if not has_write(ctx.repo.permission(decision.sender_login)):
-            refusal = render.permission_refusal(decision.sender_login, f"/{decision.kind}")
-            ctx.repo.comment(decision.issue_number, refusal)
-            svc.ledger.update_job(ctx.job_id, state="refused", outcome="no write access")
-            return
         outcome = COMMANDS[decision.kind](svc, ctx)
     except Exception as exc:
         log.exception("job %s: /%s failed", ctx.job_id, decision.kind)
@@ -56,7 +53,7 @@ def help_command(svc: Services, ctx: Context) -> Outcome:
 
 
 def status_command(svc: Services, ctx: Context) -> Outcome:
-    jobs = [j for j in _issue_jobs(svc, ctx) if j.id != ctx.job_id]
+    jobs = _issue_jobs(svc, ctx)
     running = next((j for j in jobs if j.state == "running"), None)
     pending_id = slots.pending_job(svc.ledger, ctx.repo.full_name, ctx.decision.issue_number)
     pending = next((j for j in jobs if j.id == pending_id), None)
@@ -87,14 +84,7 @@ def cancel_command(svc: Services, ctx: Context) -> Outcome:
 
 def retry_command(svc: Services, ctx: Context) -> Outcome:
     """Become a new run of the last job here, asked for by whoever said /retry."""
-    last = next(
-        (
-            j
-            for j in _issue_jobs(svc, ctx)
-            if j.id != ctx.job_id and j.kind not in slots.CONTROL_KINDS and j.state != "skipped"
-        ),
-        None,
-    )
+    last = next((j for j in _issue_jobs(svc, ctx) if j.state != "skipped"), None)
     original = decision_from_dict(last.decision_json) if last is not None else None
     if last is None or not isinstance(original, StartJob):
         ctx.repo.comment(ctx.decision.issue_number, "Nothing to retry: no job has run here yet.")
@@ -135,7 +125,13 @@ def _rerun(original: StartJob, retry: StartJob, last: Job) -> StartJob:
 
 
 def _issue_jobs(svc: Services, ctx: Context) -> list[Job]:
-    return svc.ledger.jobs_for_issue(ctx.repo.full_name, ctx.decision.issue_number, limit=100)
+    """The issue's work, newest first: agent jobs admitted for people with write access.
+
+    Requests of people who cannot write (refused, or still being refused) and control
+    commands are not work, however many there are.
+    """
+    number = ctx.decision.issue_number
+    return svc.ledger.jobs_for_issue(ctx.repo.full_name, number, limit=100, admitted_only=True)
 
 
 COMMANDS: dict[str, Callable[[Services, Context], Outcome]] = {

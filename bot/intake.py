@@ -9,6 +9,11 @@ the next batch gathers, so batches grow with the load and no request waits on a 
 Jobs reach the queue after their commit, from a second thread, so a slow or unavailable
 queue never holds up acknowledgements. If the queue loses a job id (or never got it),
 `recover` puts it back at the next start: the ledger, not the queue, is the truth.
+
+Every row is fitted to the ledger's columns before it is queued for the writer
+(`fit_to_ledger`), so the database never refuses a delivery for what is in it: a
+refusal could only become a 5xx, and GitHub would show a delivery that no redelivery
+can fix.
 """
 
 from __future__ import annotations
@@ -18,17 +23,20 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from sqlalchemy import Table
 
 from bot.ledger import (
     JOB_FIELDS,
+    Delivery,
     DeliveryDecision,
+    Job,
     Ledger,
     LedgerUnavailable,
     NewDelivery,
     Recorded,
-    runner_is_alive,
 )
 from handlers.decisions import Decision, Ignore, Reply, StartJob
 
@@ -45,6 +53,10 @@ class IntakeClosed(RuntimeError):
 
 class IntakeError(RuntimeError):
     """The ledger refused or could not take a delivery; nothing was recorded."""
+
+
+class UnrecordableDelivery(IntakeError):
+    """The ledger was there but refused this one delivery: retrying cannot help."""
 
 
 # --- from a decision to a ledger row -----------------------------------------------------
@@ -76,25 +88,98 @@ def delivery_record(
     if job is not None:
         job["decision_json"] = decision.to_dict()
     action = payload.get("action")
-    return NewDelivery(
-        id=delivery_id,
-        event=event,
-        action=action if isinstance(action, str) else None,
-        decision=kind,
-        reason=decision.reason,
-        job=job,
+    return fit_to_ledger(
+        NewDelivery(
+            id=delivery_id,
+            event=event,
+            action=action if isinstance(action, str) else None,
+            decision=kind,
+            reason=decision.reason,
+            job=job,
+        )
     )
 
 
 def ping_record(delivery_id: str, payload: Mapping[str, Any]) -> NewDelivery:
     zen = payload.get("zen")
-    return NewDelivery(
-        id=delivery_id,
-        event="ping",
-        action=None,
-        decision="ping",
-        reason=zen if isinstance(zen, str) else "ping",
+    return fit_to_ledger(
+        NewDelivery(
+            id=delivery_id,
+            event="ping",
+            action=None,
+            decision="ping",
+            reason=zen if isinstance(zen, str) else "ping",
+        )
     )
+
+
+# --- what the ledger can hold ------------------------------------------------------------
+
+# A reason is for the person asking "why didn't it react?"; past this it is clipped, so a
+# payload's megabytes never become a ledger row or a log line.
+MAX_REASON_CHARS = 2_000
+
+
+def _column_lengths(table: Table) -> dict[str, int]:
+    """The declared length of each bounded text column (PostgreSQL enforces them)."""
+    lengths = {column.name: getattr(column.type, "length", None) for column in table.columns}
+    return {name: length for name, length in lengths.items() if isinstance(length, int)}
+
+
+_DELIVERY_LENGTHS = _column_lengths(Delivery.__table__)  # type: ignore[attr-defined]
+_JOB_LENGTHS = _column_lengths(Job.__table__)  # type: ignore[attr-defined]
+
+
+def fit_to_ledger(record: NewDelivery) -> NewDelivery:
+    """`record` as every ledger backend can store it, the decision unchanged where it can be.
+
+    Text from a payload may hold what a column cannot: NUL characters (PostgreSQL text
+    refuses them; they become U+FFFD) or more characters than a bounded column declares
+    (an `action` GitHub never sends is not stored; a job naming a role or a GitHub name
+    longer than any can be is recorded as ignored instead, since it could never run).
+    Numbers need no fitting: `bot.webhook_body` admits only 64-bit integers, and the
+    ledger's integer columns for GitHub's ids are 64-bit.
+    """
+    action = _storable(record.action) if record.action is not None else None
+    if action is not None and len(action) > _DELIVERY_LENGTHS["action"]:
+        action = None
+    reason = _storable(record.reason)
+    job = None
+    if record.job is not None:
+        job = {
+            name: _storable(value) if isinstance(value, str) else value
+            for name, value in record.job.items()
+        }
+        too_long = _first_too_long(job)
+        if too_long is not None:
+            name, length = too_long
+            return replace(
+                record,
+                action=action,
+                decision="ignored",
+                job=None,
+                reason=_clipped(
+                    f"not queued: its {name.replace('_', ' ')} is {length} characters, more "
+                    f"than any can be ({_JOB_LENGTHS[name]}); {reason}"
+                ),
+            )
+    return replace(record, action=action, reason=_clipped(reason), job=job)
+
+
+def _storable(text: str) -> str:
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
+
+
+def _first_too_long(job: Mapping[str, Any]) -> tuple[str, int] | None:
+    for name, limit in _JOB_LENGTHS.items():
+        value = job.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            return name, len(value)
+    return None
 
 
 def _get(payload: Mapping[str, Any], *path: str) -> Any:
@@ -116,21 +201,24 @@ def target_from_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     pull = _get(payload, "pull_request")
     thread = issue if isinstance(issue, Mapping) else pull
     number = _get(thread, "number") if isinstance(thread, Mapping) else None
-    installation = _get(payload, "installation", "id")
-    comment = _get(payload, "comment", "id")
     return {
         "repo_full_name": _str_or_none(_get(payload, "repository", "full_name")),
-        "installation_id": installation if isinstance(installation, int) else None,
-        "issue_number": number if isinstance(number, int) else None,
+        "installation_id": _int_or_none(_get(payload, "installation", "id")),
+        "issue_number": _int_or_none(number),
         "is_pull_request": isinstance(pull, Mapping)
         or (isinstance(issue, Mapping) and isinstance(issue.get("pull_request"), Mapping)),
-        "comment_id": comment if isinstance(comment, int) else None,
+        "comment_id": _int_or_none(_get(payload, "comment", "id")),
         "sender_login": _str_or_none(_get(payload, "sender", "login")),
     }
 
 
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    """An id as GitHub sends it: an integer (never `true`, which Python counts as 1)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 # --- the writer --------------------------------------------------------------------------
@@ -233,7 +321,8 @@ class Intake:
                     self._commit([pending])
                 return
             log.exception("delivery %s could not be recorded", batch[0].delivery.id)
-            self._settle(batch, [IntakeError(f"could not record the delivery: {exc}")])
+            refused = UnrecordableDelivery(f"{exc.__class__.__name__}: {exc}")
+            self._settle(batch, [refused])
             return
         self.stats.commits += 1
         self.stats.deliveries += len(batch)
@@ -326,9 +415,8 @@ def recover(ledger: Ledger, enqueue: Enqueue) -> Recovery:
         if job.state == "queued":
             queue_again(job.id, recovery.requeued)
             continue
-        alive = runner_is_alive(job.runner)
-        if alive is False:
-            ledger.update_job(job.id, state="queued", outcome=INTERRUPTED, runner=None)
+        # Its worker gone (here, or silent past its lease elsewhere): take it, atomically.
+        if ledger.take_over(job, outcome=INTERRUPTED):
             queue_again(job.id, recovery.resumed)
         else:
             recovery.left_running.append(job.id)

@@ -8,7 +8,10 @@ whatever it loses, `bot.intake.recover` puts back from here.
 
 SQLite (the default, one file in the data dir) runs in WAL mode with `synchronous=FULL`,
 so a commit is on disk when it returns. PostgreSQL is used when several machines share
-the ledger; `postgresql://` URLs are mapped to the psycopg 3 driver.
+the ledger; `postgresql://` URLs are mapped to the psycopg 3 driver. A running job is
+leased to its worker (`LEASE`, bot.lease), so a job left by a machine that died is taken
+over by a live worker. Tables are created and nullable columns added at start-up, so a
+ledger written by an earlier Rolecall still opens.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, Text, event, func, inspect, select, update
+from sqlalchemy import JSON, BigInteger, Column, Text, event, func, inspect, select, update
 from sqlalchemy import DateTime as SADateTime
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.types import TypeDecorator
@@ -51,6 +55,13 @@ FINISHED_STATES: tuple[JobState, ...] = (
     "skipped",
 )
 JOB_STATES: tuple[JobState, ...] = UNFINISHED_STATES + FINISHED_STATES
+
+# How long a running job stays its worker's without a word from it. The worker renews
+# the lease every few seconds while the job runs (bot.lease); a job whose lease ran out
+# was left by a worker that is gone (a machine that died), and a live worker takes it
+# over. Long against the renewal interval, so a slow ledger or a busy machine never
+# loses a job it is still running.
+LEASE = timedelta(seconds=60)
 
 
 def utcnow() -> datetime:
@@ -100,10 +111,12 @@ class Job(SQLModel, table=True):
     kind: str = Field(max_length=32)
     role: str | None = Field(default=None, max_length=200)
     repo_full_name: str | None = Field(default=None, max_length=300)
-    installation_id: int | None = None
-    issue_number: int | None = None
+    # GitHub's ids are int64 (comment ids are past 2**31): BIGINT, not PostgreSQL's
+    # 32-bit INTEGER, or real deliveries would be refused (see _widen_id_columns).
+    installation_id: int | None = Field(default=None, sa_type=BigInteger)
+    issue_number: int | None = Field(default=None, sa_type=BigInteger)
     is_pull_request: bool = False
-    comment_id: int | None = None
+    comment_id: int | None = Field(default=None, sa_type=BigInteger)
     sender_login: str | None = Field(default=None, max_length=100)
     notes: str | None = Field(default=None, sa_type=Text)
     trigger_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -122,7 +135,7 @@ class Job(SQLModel, table=True):
     cache_write_tokens: int | None = None
     cost_usd: float | None = None  # None when the price of the model is not known
     pr_url: str | None = Field(default=None, max_length=500)
-    tracking_comment_id: int | None = None
+    tracking_comment_id: int | None = Field(default=None, sa_type=BigInteger)
     transcript_path: str | None = Field(default=None, sa_type=Text)
     attempts: int = 0
     # "host:pid" of the process running the job, so a restart can tell its own
@@ -131,6 +144,15 @@ class Job(SQLModel, table=True):
     # Who asked (`/cancel`) to stop this job while it runs; the worker polls it, so a
     # job is cancellable from any process sharing the ledger.
     cancel_requested_by: str | None = Field(default=None, max_length=100)
+    # Until when the running job is its runner's (see LEASE): renewed while it runs.
+    lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the loop breaker let this job run for someone with write access; only such
+    # jobs count towards its cap (bot.loopbreaker).
+    admitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A note a thread gets at most once per window ("reader refusal", "loop breaker")
+    # that this job posted or is posting, and when it claimed it (bot.loopbreaker).
+    thread_note: str | None = Field(default=None, max_length=32)
+    noted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class IssueSlot(SQLModel, table=True):
@@ -144,8 +166,27 @@ class IssueSlot(SQLModel, table=True):
     pending_job_id: int | None = None
 
 
+class ThreadLock(SQLModel, table=True):
+    """One row per thread (issue or pull request), locked by decisions that count its jobs.
+
+    The loop breaker and the once-per-window notes read a thread's jobs and then mark
+    one; holding this row while they do makes two workers deciding at once decide in
+    turn (see `Ledger.thread_transaction`).
+    """
+
+    __tablename__ = "thread_lock"
+
+    repo_full_name: str = Field(primary_key=True, max_length=300)
+    issue_number: int = Field(primary_key=True)
+
+
 JOB_FIELDS = frozenset(Job.model_fields)
-_TABLES = [Delivery.__table__, Job.__table__, IssueSlot.__table__]  # type: ignore[attr-defined]
+_TABLES = [
+    Delivery.__table__,  # type: ignore[attr-defined]
+    Job.__table__,  # type: ignore[attr-defined]
+    IssueSlot.__table__,  # type: ignore[attr-defined]
+    ThreadLock.__table__,  # type: ignore[attr-defined]
+]
 
 
 @dataclass(frozen=True)
@@ -202,8 +243,8 @@ def this_runner() -> str:
 def runner_is_alive(runner: str | None) -> bool | None:
     """Whether the process named by `Job.runner` still runs; None when it cannot be told.
 
-    Only processes on this host can be checked; another machine's worker is its own
-    business (its own `recover` at start-up handles it).
+    Only processes on this host can be checked; for another machine's worker the job's
+    lease tells (see `Ledger.take_over`).
     """
     if runner is None:
         return False
@@ -270,6 +311,7 @@ class Ledger:
         if not self._schema_ready:
             SQLModel.metadata.create_all(self.engine, tables=_TABLES)
             _add_missing_columns(self.engine)
+            _widen_id_columns(self.engine)
             self._schema_ready = True
 
     def close(self) -> None:
@@ -278,6 +320,26 @@ class Ledger:
     def transaction(self) -> AbstractContextManager[Connection]:
         """One write transaction (IMMEDIATE on SQLite), for verbs that read, then write."""
         return self._write()
+
+    @contextmanager
+    def thread_transaction(self, repo_full_name: str, number: int) -> Iterator[Connection]:
+        """A write transaction holding one thread's lock, for decisions that count its jobs.
+
+        On SQLite an IMMEDIATE transaction already lets one writer in at a time; on
+        PostgreSQL the thread's `thread_lock` row is locked, so decisions about one
+        thread take turns while other threads go on.
+        """
+        locks = ThreadLock.__table__  # type: ignore[attr-defined]
+        key = {"repo_full_name": repo_full_name, "issue_number": number}
+        with self._write() as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(dialect.insert(locks).values(**key).on_conflict_do_nothing())
+            conn.execute(
+                select(locks.c.issue_number)
+                .where(locks.c.repo_full_name == repo_full_name, locks.c.issue_number == number)
+                .with_for_update()
+            )
+            yield conn
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -369,23 +431,77 @@ class Ledger:
         """Move a queued job to running for this process; None if it was not queued.
 
         The queue may hold a job id twice (recovery re-enqueues what the queue may still
-        hold); only the claim that wins runs the job, so no job runs twice.
+        hold); only the claim that wins runs the job, so no job runs twice. The claim
+        comes with a lease (LEASE) that the runner must renew while it runs.
         """
         job_table = Job.__table__  # type: ignore[attr-defined]
+        now = utcnow()
         with self._write() as conn:
             result = conn.execute(
                 update(job_table)
                 .where(job_table.c.id == job_id, job_table.c.state == "queued")
                 .values(
                     state="running",
-                    started_at=utcnow(),
+                    started_at=now,
                     runner=runner or this_runner(),
+                    lease_expires_at=now + LEASE,
                     attempts=job_table.c.attempts + 1,
                 )
             )
             if result.rowcount == 0:
                 return None
         return self.get_job(job_id)
+
+    def renew_lease(self, job_id: int, runner: str | None = None) -> bool:
+        """Extend a running job's lease for its runner; False if it is not running for it.
+
+        Conditional on the runner: a worker whose job was taken over (it went silent for
+        longer than the lease) cannot take it back by renewing.
+        """
+        job_table = Job.__table__  # type: ignore[attr-defined]
+        with self._write() as conn:
+            result = conn.execute(
+                update(job_table)
+                .where(
+                    job_table.c.id == job_id,
+                    job_table.c.state == "running",
+                    job_table.c.runner == (runner or this_runner()),
+                )
+                .values(lease_expires_at=utcnow() + LEASE)
+            )
+        return bool(result.rowcount == 1)
+
+    def take_over(self, job: Job, *, outcome: str) -> bool:
+        """Queue a running job again when its worker is gone; True if this call did it.
+
+        Gone means: on this host, its process has ended; on another host, it has not
+        renewed its lease in time. (A job an older Rolecall runs on another host has no
+        lease and is left to that host.) One conditional UPDATE moves it, matching the
+        runner that was seen and, for another host, a lease still expired: of two workers
+        taking over at once exactly one wins, and a worker that renews in time keeps its
+        job. The caller queues the job; it resumes through the usual path.
+        """
+        if job.id is None or job.state != "running":
+            return False
+        alive = runner_is_alive(job.runner)
+        if alive:
+            return False
+        job_table = Job.__table__  # type: ignore[attr-defined]
+        runner = job_table.c.runner
+        conditions = [
+            job_table.c.id == job.id,
+            job_table.c.state == "running",
+            runner.is_(None) if job.runner is None else runner == job.runner,
+        ]
+        if alive is None:  # another host's worker: only its lease can tell
+            conditions.append(job_table.c.lease_expires_at < utcnow())
+        with self._write() as conn:
+            result = conn.execute(
+                update(job_table)
+                .where(*conditions)
+                .values(state="queued", outcome=outcome, runner=None, lease_expires_at=None)
+            )
+        return bool(result.rowcount == 1)
 
     def list_jobs(self, *, limit: int = 100, state: JobState | None = None) -> list[Job]:
         """The most recent jobs first."""
@@ -395,8 +511,14 @@ class Ledger:
                 query = query.where(Job.state == state)  # type: ignore[arg-type]
             return list(session.scalars(query).all())
 
-    def jobs_for_issue(self, repo_full_name: str, number: int, *, limit: int = 20) -> list[Job]:
-        """One issue's (or pull request's) jobs, the most recent first."""
+    def jobs_for_issue(
+        self, repo_full_name: str, number: int, *, limit: int = 20, admitted_only: bool = False
+    ) -> list[Job]:
+        """One issue's (or pull request's) jobs, the most recent first.
+
+        `admitted_only`: only jobs admitted to run for someone with write access
+        (`Job.admitted_at`), however many requests of others there are.
+        """
         with Session(self.engine) as session:
             query = (
                 select(Job)
@@ -404,6 +526,8 @@ class Ledger:
                 .order_by(Job.id.desc())  # type: ignore[union-attr]
                 .limit(limit)
             )
+            if admitted_only:
+                query = query.where(Job.admitted_at.is_not(None))  # type: ignore[union-attr]
             return list(session.scalars(query).all())
 
     def unfinished_jobs(self) -> list[Job]:
@@ -521,6 +645,26 @@ class _BatchWriter:
         if delivery_rows:
             cursor.executemany(self._insert_delivery, delivery_rows)
         return recorded
+
+
+def _widen_id_columns(engine: Engine) -> None:
+    """Make the BIGINT columns that an older Rolecall created as INTEGER BIGINT.
+
+    Only PostgreSQL needs it: SQLite's INTEGER holds 64 bits whatever it is declared as.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    inspector = inspect(engine)
+    for table in _TABLES:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"]: column["type"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            found = present.get(column.name)
+            if isinstance(column.type, BigInteger) and not isinstance(found, BigInteger):
+                alter = f"ALTER TABLE {table.name} ALTER COLUMN {column.name} TYPE BIGINT"
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(alter)
 
 
 def _add_missing_columns(engine: Engine) -> None:

@@ -9,6 +9,10 @@ huey registers tasks on the instance they are declared on, at declaration time. 
 instances and their tasks are therefore built together by `build_queue(settings)`: no
 module-level huey, nothing read from the environment at import. Control jobs (/cancel,
 /status, …) travel on a second queue, so they never wait behind agent jobs.
+
+Every job runs under a lease its worker renews (bot.lease), and every process that runs
+workers also sweeps for jobs whose worker is gone, on this machine or another, and
+takes them over.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from huey import RedisHuey, SqliteHuey
 from huey.api import Huey, TaskWrapper
 from huey.consumer import Consumer
 
-from bot.ledger import open_ledger
+from bot.lease import LeaseKeeper, LeaseSweeper
+from bot.ledger import open_ledger, this_runner
 from bot.settings import Settings
 from bot.slots import CONTROL_KINDS
 
@@ -67,11 +72,14 @@ class _EmbeddedConsumer(Consumer):
 
 @dataclass
 class Workers:
-    """The consumers `start_workers` started: agent jobs and control jobs."""
+    """What `start_workers` started: consumers of agent and control jobs, and a sweeper."""
 
     consumers: list[Consumer]
+    sweeper: LeaseSweeper | None = None
 
     def stop(self, graceful: bool = False) -> None:
+        if self.sweeper is not None:
+            self.sweeper.stop()
         for consumer in self.consumers:
             consumer.stop(graceful=graceful)
 
@@ -91,6 +99,8 @@ class JobQueue:
     control: Huey | None = None
     control_task: TaskWrapper | None = None
     is_control: Callable[[int], bool] = field(default=lambda job_id: False)
+    # Where the ledger is, for the sweeper that takes over jobs of stopped workers.
+    settings: Settings | None = None
 
     def enqueue(self, job_id: int) -> None:
         if self.control_task is not None and self.is_control(job_id):
@@ -118,16 +128,24 @@ class JobQueue:
             graceful_signal="TERM",
         )
 
+    def sweeper(self) -> LeaseSweeper | None:
+        """What takes over jobs whose worker stopped, for this queue's workers to run."""
+        if self.settings is None:
+            return None
+        return LeaseSweeper(open_ledger(self.settings), self.enqueue)
+
     def start_workers(self, workers: int) -> Workers:
         """Run workers in threads of this process (`rolecall serve`); stop with `.stop()`."""
         _warm_up()
-        started = Workers([self.consumer(workers, embedded=True)])
+        started = Workers([self.consumer(workers, embedded=True)], self.sweeper())
         if self.control is not None:
             started.consumers.append(
                 self.consumer(CONTROL_WORKERS, embedded=True, huey=self.control)
             )
         for consumer in started.consumers:
             consumer.start()
+        if started.sweeper is not None:
+            started.sweeper.start()
         return started
 
     def run_workers(self, workers: int) -> None:
@@ -137,9 +155,14 @@ class JobQueue:
         if self.control is not None:
             control = self.consumer(CONTROL_WORKERS, embedded=True, huey=self.control)
             control.start()
+        sweeper = self.sweeper()
+        if sweeper is not None:
+            sweeper.start()
         try:
             self.consumer(workers, embedded=False).run()
         finally:
+            if sweeper is not None:
+                sweeper.stop()
             if control is not None:
                 control.stop(graceful=True)
 
@@ -155,10 +178,12 @@ def build_queue(settings: Settings, *, runner: Runner | None = None) -> JobQueue
         """Run one job; a worker that raises leaves a failed job, not a running one.
 
         The worker claims the job in the ledger (queued -> running) before it starts, so
-        an id queued twice runs once.
+        an id queued twice runs once. Its lease is renewed until the worker returns,
+        whatever phase it is in, so no live worker's job is ever taken over.
         """
         try:
-            run(job_id, settings)
+            with LeaseKeeper(open_ledger(settings), job_id):
+                run(job_id, settings)
         except Exception as exc:
             log.exception("job %s: the worker stopped with an error", job_id)
             _fail_if_running(job_id, settings, f"worker error: {type(exc).__name__}")
@@ -170,7 +195,7 @@ def build_queue(settings: Settings, *, runner: Runner | None = None) -> JobQueue
         job = open_ledger(settings).get_job(job_id)
         return job is not None and job.kind in CONTROL_KINDS
 
-    return JobQueue(huey, task, url, control, control_task, is_control)
+    return JobQueue(huey, task, url, control, control_task, is_control, settings)
 
 
 def _huey(name: str, url: str) -> Huey:
@@ -197,5 +222,6 @@ def shared_queue(settings: Settings) -> JobQueue:
 def _fail_if_running(job_id: int, settings: Settings, outcome: str) -> None:
     ledger = open_ledger(settings)
     job = ledger.get_job(job_id)
-    if job is not None and job.state == "running":
+    # Only while it is still this process's: another worker may have taken it over.
+    if job is not None and job.state == "running" and job.runner == this_runner():
         ledger.update_job(job_id, state="failed", outcome=outcome)

@@ -22,10 +22,12 @@ from bot.intake import (
     Intake,
     IntakeClosed,
     IntakeError,
+    UnrecordableDelivery,
     delivery_record,
     ping_record,
 )
 from bot.ledger import NewDelivery
+from bot.webhook_body import UnreadableBody, read_payload
 from handlers.events import EventError
 
 log = logging.getLogger("rolecall.webhooks")
@@ -35,7 +37,9 @@ WEBHOOK_PATH = "/api/github/webhooks"
 MAX_BODY_BYTES = 25 * 1024 * 1024
 
 _DELIVERY_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_EVENT_NAME = re.compile(r"[a-z_]{1,64}")
+# As GitHub spells its events: lowercase words joined by "_", digits included
+# ("projects_v2_item"). An event Rolecall has no handler for is recorded as ignored.
+_EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 Decide = Callable[..., Decision]
 """`handlers.router.dispatch(event_name, payload, *, bot_login) -> Decision`."""
@@ -82,6 +86,24 @@ _WANTED_HEADERS = frozenset(
 )
 
 
+def delivery_headers(raw: Sequence[tuple[bytes, bytes]]) -> tuple[dict[str, str], set[str]]:
+    """The headers the endpoint reads, by lowercase name, and the names that came twice.
+
+    A header GitHub sends once that arrives twice is refused rather than read as one of
+    its copies: which copy a proxy, a framework or a reader picks differs, and two
+    signatures of which "the last one wins" let a forged one override the real one.
+    """
+    headers: dict[str, str] = {}
+    repeated: set[str] = set()
+    for name, value in raw:
+        if name in _WANTED_HEADERS:
+            key = name.decode("latin-1")
+            if key in headers:
+                repeated.add(key)
+            headers[key] = value.decode("latin-1")
+    return headers, repeated
+
+
 class WebhookEndpoint:
     """The ASGI app behind the webhook URL.
 
@@ -105,17 +127,19 @@ class WebhookEndpoint:
         self.bot_login = bot_login
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {
-            name.decode("latin-1"): value.decode("latin-1")
-            for name, value in scope["headers"]
-            if name in _WANTED_HEADERS
-        }
+        headers, repeated = delivery_headers(scope["headers"])
         delivery_id = headers.get("x-github-delivery", "")
         try:
-            status, body = await self._receive(scope["method"], headers, delivery_id, receive)
+            status, body = await self._receive(
+                scope["method"], headers, repeated, delivery_id, receive
+            )
             extra: Mapping[str, str] = {}
         except Refused as refused:
-            shown = delivery_id if _DELIVERY_ID.fullmatch(delivery_id) else "-"
+            shown = (
+                delivery_id
+                if _DELIVERY_ID.fullmatch(delivery_id) and "x-github-delivery" not in repeated
+                else "-"
+            )
             log.warning("delivery %s refused (%d): %s", shown, refused.status, refused.message)
             status, body, extra = refused.status, {"error": refused.message}, refused.headers
         payload = json.dumps(body, separators=(",", ":")).encode()
@@ -133,7 +157,12 @@ class WebhookEndpoint:
         await send({"type": "http.response.body", "body": payload})
 
     async def _receive(
-        self, method: str, headers: Mapping[str, str], delivery_id: str, receive: Receive
+        self,
+        method: str,
+        headers: Mapping[str, str],
+        repeated: set[str],
+        delivery_id: str,
+        receive: Receive,
     ) -> tuple[int, dict[str, Any]]:
         if method != "POST":
             raise Refused(
@@ -147,6 +176,7 @@ class WebhookEndpoint:
                 "not configured: set WEBHOOK_SECRET to the webhook secret on the GitHub "
                 "App's settings page and restart Rolecall",
             )
+        _refuse_repeated(repeated)
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/json":
             raise Refused(
@@ -171,7 +201,9 @@ class WebhookEndpoint:
         if not _DELIVERY_ID.fullmatch(delivery_id):
             raise Refused(400, "X-GitHub-Delivery is not a delivery id (a GUID, at most 64 chars)")
         if not _EVENT_NAME.fullmatch(event):
-            raise Refused(400, "X-GitHub-Event is not an event name (lowercase letters and _)")
+            raise Refused(
+                400, "X-GitHub-Event is not an event name (lowercase letters, digits and _)"
+            )
 
         body = await _read_body(headers.get("content-length"), receive)
         if not signature_matches(self.secrets, body, signature):
@@ -182,11 +214,9 @@ class WebhookEndpoint:
                 "WEBHOOK_SECRET_PREVIOUS)",
             )
         try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise Refused(400, f"the body is not valid JSON ({exc.__class__.__name__})") from None
-        if not isinstance(payload, dict):
-            raise Refused(400, "the body is JSON but not an object; GitHub sends objects")
+            payload = read_payload(body)
+        except UnreadableBody as exc:
+            raise Refused(400, f"{exc}; nothing was recorded") from None
 
         if event == "ping":
             return await self._record(ping_record(delivery_id, payload), ok_status=200)
@@ -209,6 +239,15 @@ class WebhookEndpoint:
     async def _record(self, record: NewDelivery, *, ok_status: int) -> tuple[int, dict[str, Any]]:
         try:
             recorded = await self.intake.submit(record)
+        except UnrecordableDelivery as exc:
+            # Not a passing outage: the same delivery would fail again, so no 503 (which
+            # invites a redelivery). The intake fits every row to the ledger first, so
+            # this is a bug, and the log has the traceback.
+            raise Refused(
+                500,
+                f"the ledger refused this delivery ({exc}); nothing was recorded. This is a "
+                "bug in Rolecall: please report it with the delivery id from the log",
+            ) from None
         except (IntakeClosed, IntakeError) as exc:
             raise Refused(
                 503,
@@ -236,6 +275,27 @@ class WebhookEndpoint:
         return ok_status, body
 
 
+def _refuse_repeated(repeated: set[str]) -> None:
+    """Refuse a delivery that repeats a header GitHub sends once (see delivery_headers)."""
+    if "x-hub-signature-256" in repeated:
+        raise Refused(
+            401,
+            "more than one X-Hub-Signature-256 header; GitHub sends exactly one, so this "
+            "delivery is not from GitHub",
+        )
+    if repeated:
+        name = min(repeated)
+        shown = _HEADER_SPELLING.get(name, name)
+        raise Refused(400, f"more than one {shown} header; GitHub sends exactly one")
+
+
+_HEADER_SPELLING = {
+    "content-type": "Content-Type",
+    "content-length": "Content-Length",
+    "x-github-event": "X-GitHub-Event",
+    "x-github-delivery": "X-GitHub-Delivery",
+}
+
 _TOO_LARGE = (
     f"the body is over {MAX_BODY_BYTES // (1024 * 1024)} MiB, larger than any GitHub "
     "delivery; nothing was recorded"
@@ -249,9 +309,10 @@ async def _read_body(declared: str | None, receive: Receive) -> bytes:
     counted as it arrives.
     """
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise Refused(400, "Content-Length is not a number")
-        if int(declared) > MAX_BODY_BYTES:
+        digits = declared.lstrip("0")
+        if len(digits) > len(str(MAX_BODY_BYTES)) or int(digits or "0") > MAX_BODY_BYTES:
             raise Refused(413, _TOO_LARGE)
     chunks: list[bytes] = []
     size = 0

@@ -5,18 +5,52 @@ The request path must answer GitHub quickly, and `githubkit.webhooks.parse` cost
 only what the handlers need and ignore everything else. Full parsing, when wanted,
 belongs in the worker. A payload missing a field a decision needs raises `EventError`
 naming the field, rather than a decision being made on a guess.
+
+The models are strict: a value is read only in the JSON type GitHub sends it in. Lax
+pydantic would turn `"123"`, `123.0` or `true` into the id 123 or 1, and a number into
+a time, so a payload GitHub never sent would be decided as if it had.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Strict,
+    ValidationError,
+)
 
 # GitHub sends `"body": null` for an empty comment; decisions read it as "".
 TextOrEmpty = Annotated[str, BeforeValidator(lambda value: "" if value is None else value)]
+
+
+def _iso_text(value: Any) -> Any:
+    """GitHub's times in these events are ISO 8601 text; a number is not one of them."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("a time must be ISO 8601 text, as GitHub sends it")
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    """The time in UTC, refused when it has none (`0001-01-01T00:00:00+01:00`)."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+
+
+# A time with its zone (GitHub's end in "Z" or an offset), read in UTC. Strict(False)
+# because strict pydantic reads times only from datetime objects, never from text.
+GitHubTime = Annotated[
+    AwareDatetime, Strict(False), BeforeValidator(_iso_text), AfterValidator(_in_utc)
+]
 
 
 class EventError(ValueError):
@@ -31,7 +65,7 @@ class EventError(ValueError):
 class _Fields(BaseModel):
     """Read-only, and deaf to every field not declared: GitHub adds fields over time."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
 
 
 class Account(_Fields):
@@ -65,8 +99,8 @@ class Issue(_Fields):
     title: str
     body: str | None = None
     state: str
-    created_at: datetime
-    updated_at: datetime | None = None
+    created_at: GitHubTime
+    updated_at: GitHubTime | None = None
     user: Account
     pull_request: Any = None
 
@@ -83,8 +117,8 @@ class Issue(_Fields):
 class Comment(_Fields):
     id: int
     body: TextOrEmpty = ""
-    created_at: datetime
-    updated_at: datetime | None = None
+    created_at: GitHubTime
+    updated_at: GitHubTime | None = None
     user: Account
     author_association: str
 
@@ -160,7 +194,7 @@ class Review(_Fields):
     body: str | None = None
     state: str
     commit_id: str
-    submitted_at: datetime | None = None
+    submitted_at: GitHubTime | None = None
     user: Account
 
 
@@ -171,7 +205,7 @@ class ReviewComment(_Fields):
     body: TextOrEmpty = ""
     pull_request_review_id: int | None = None
     in_reply_to_id: int | None = None
-    created_at: datetime
+    created_at: GitHubTime
     user: Account
 
 

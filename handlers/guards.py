@@ -12,7 +12,8 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
-from handlers.decisions import Ignore
+from handlers.config import LABEL_PREFIX, RESERVED_COMMANDS
+from handlers.decisions import Ignore, StartJob
 from handlers.events import Account
 
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
@@ -54,6 +55,22 @@ def has_write(permission: str | None) -> bool:
     maintain or triage; admin, maintain and write can push, so they can start work.
     """
     return (permission or "").strip().lower() in WRITE_PERMISSIONS
+
+
+def refusal_helps(request: StartJob) -> bool:
+    """Whether telling someone who cannot write "you cannot start this" helps them.
+
+    Only when they named Rolecall unmistakably: one of its own commands (`/implement`,
+    `/status`, `/ci`, …) or a `rolecall:` label. `/cc`, `/shrug` or a label like `bug` may
+    be meant for people or other tools (and whether a word names a role here is known only
+    after reading the repository, which a reader's comment must not make Rolecall do), and
+    a review is feedback on a pull request, not a request for work: those stay unanswered.
+    """
+    if request.trigger == "review":
+        return False
+    if request.trigger == "label":
+        return (request.label or "").strip().casefold().startswith(LABEL_PREFIX)
+    return (request.command or request.kind) in RESERVED_COMMANDS
 
 
 def screen_sender(

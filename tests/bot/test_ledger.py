@@ -6,13 +6,26 @@ import socket
 import subprocess
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import Column, MetaData, Table, create_engine, insert
 
 from bot.intake import INTERRUPTED, recover
-from bot.ledger import Ledger, NewDelivery, Recorded, runner_is_alive, this_runner
+from bot.lease import LeaseKeeper
+from bot.ledger import (
+    Delivery,
+    IssueSlot,
+    Job,
+    Ledger,
+    NewDelivery,
+    Recorded,
+    runner_is_alive,
+    this_runner,
+    utcnow,
+)
 from tests.bot.conftest import POSTGRES
 
 
@@ -179,3 +192,131 @@ def test_recover_keeps_going_when_the_queue_is_down(sqlite_ledger: Ledger) -> No
     recovery = recover(sqlite_ledger, queue_down)
     assert recovery.unqueued == [r.job_id for r in results] and recovery.requeued == []
     assert sqlite_ledger.count_jobs_by_state() == {"queued": 2}  # still there for next time
+
+
+# --- a worker that died on another machine -------------------------------------------------
+
+
+def claimed_elsewhere(ledger: Ledger, delivery_id: str, host: str, *, silent_for: float) -> int:
+    """A job a worker on `host` claimed and then renewed last `silent_for` seconds ago."""
+    [recorded] = ledger.record_deliveries([command(delivery_id)])
+    assert recorded.job_id is not None
+    runner = f"{host}:4242:31337"
+    assert ledger.claim_job(recorded.job_id, runner=runner) is not None
+    # Its lease as it stood when that worker last renewed it (time has passed since).
+    lease = ledger.get_job(recorded.job_id)
+    assert lease is not None and lease.lease_expires_at is not None
+    ledger.update_job(
+        recorded.job_id, lease_expires_at=lease.lease_expires_at - timedelta(seconds=silent_for)
+    )
+    return recorded.job_id
+
+
+def test_recover_takes_over_a_job_whose_worker_on_another_host_went_silent(
+    ledger: Ledger,
+) -> None:
+    gone = claimed_elsewhere(ledger, "gone", "build-07", silent_for=3600)
+    busy = claimed_elsewhere(ledger, "busy", "build-08", silent_for=0)
+    enqueued: list[int] = []
+    recovery = recover(ledger, enqueued.append)
+
+    assert enqueued == [gone] and recovery.resumed == [gone]
+    assert recovery.left_running == [busy], "a worker that renews its lease keeps its job"
+    taken = ledger.get_job(gone)
+    assert taken is not None
+    assert (taken.state, taken.outcome, taken.runner) == ("queued", INTERRUPTED, None)
+    # The silent worker, should it wake up, cannot renew a lease that is no longer its own.
+    assert not ledger.renew_lease(gone, "build-07:4242:31337")
+    resumed = ledger.claim_job(gone)
+    assert resumed is not None and resumed.attempts == 2 and resumed.runner == this_runner()
+
+
+def test_two_live_workers_never_both_take_over_one_job(ledger: Ledger) -> None:
+    gone = [claimed_elsewhere(ledger, f"gone-{n}", "build-07", silent_for=3600) for n in range(5)]
+    # Two workers on two machines, each with its own connection to the shared ledger.
+    workers = [Ledger(ledger.url) for _ in range(2)]
+    start = threading.Barrier(len(workers))
+    taken: list[list[int]] = [[] for _ in workers]
+
+    def take(n: int) -> None:
+        start.wait()
+        # (Queueing a job twice is harmless, a claim runs it once; taking it twice is not.)
+        taken[n] = recover(workers[n], lambda job_id: None).resumed
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in range(len(workers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for worker in workers:
+        worker.close()
+    assert sorted(taken[0] + taken[1]) == gone, taken
+
+
+def test_a_worker_that_renews_its_lease_keeps_its_job(ledger: Ledger) -> None:
+    job_id = claimed_elsewhere(ledger, "slow", "build-08", silent_for=3600)
+    # build-08's worker is alive after all (a long pause): its keeper renews the lease.
+    with LeaseKeeper(ledger, job_id, runner="build-08:4242:31337", interval=0.05):
+
+        def renewed() -> bool:
+            job = ledger.get_job(job_id)
+            return job is not None and (job.lease_expires_at or utcnow()) > utcnow()
+
+        deadline = time.monotonic() + 30
+        while not renewed():
+            assert time.monotonic() < deadline, "the keeper never renewed the lease"
+            time.sleep(0.05)
+        enqueued: list[int] = []
+        assert recover(ledger, enqueued.append).left_running == [job_id]
+    assert enqueued == []
+
+
+# Columns this version added to the job table; a ledger made before them must still open.
+ADDED_COLUMNS = {"lease_expires_at", "admitted_at", "thread_note", "noted_at"}
+
+
+def test_a_ledger_file_from_the_previous_version_still_opens(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rolecall.db'}"
+    previous = MetaData()
+    for table in (Delivery.__table__, Job.__table__, IssueSlot.__table__):  # type: ignore[attr-defined]
+        columns = [
+            Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in table.columns
+            if c.name not in ADDED_COLUMNS
+        ]
+        Table(table.name, previous, *columns)
+    engine = create_engine(url)
+    previous.create_all(engine)
+    old_jobs = previous.tables["job"]
+    with engine.begin() as conn:
+        for state, runner in (("queued", None), ("running", "old-host:1:1")):
+            conn.execute(
+                insert(old_jobs).values(
+                    kind="implement",
+                    repo_full_name="octo/repo",
+                    issue_number=7,
+                    decision_json={},
+                    state=state,
+                    created_at=datetime(2024, 5, 1, tzinfo=UTC),
+                    attempts=0,
+                    is_pull_request=False,
+                    runner=runner,
+                )
+            )
+    engine.dispose()
+
+    ledger = Ledger(url)
+    ledger.create_schema()
+    try:
+        queued, running = ledger.list_jobs()[::-1]
+        assert (queued.state, running.state) == ("queued", "running")
+        assert running.lease_expires_at is None
+        claimed = ledger.claim_job(queued.id or 0)
+        assert claimed is not None and claimed.lease_expires_at is not None
+        enqueued: list[int] = []
+        # A job an older Rolecall runs on another host has no lease to go by: left alone.
+        assert recover(ledger, enqueued.append).left_running == [claimed.id, running.id]
+        [recorded] = ledger.record_deliveries([command("after-upgrade")])
+        assert recorded.job_id is not None and ledger.get_job(recorded.job_id) is not None
+    finally:
+        ledger.close()

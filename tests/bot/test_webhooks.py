@@ -259,7 +259,7 @@ def test_a_signature_over_other_bytes_is_401(edge: Edge) -> None:
     assert edge.counts() == (0, 0)
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe"])
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"an object?"', b"null", b""])
 def test_signed_but_not_a_json_object_is_400(edge: Edge, body: bytes) -> None:
     response = edge.post(body)
     assert response.status_code == 400
@@ -450,3 +450,228 @@ def test_the_status_page_counts_jobs_when_configured(tmp_path: Path) -> None:
         assert "<tr><td>queued</td><td>1</td></tr>" in page.text
         health = edge.client.get(edge.url + "/healthz")
         assert health.status_code == 200 and health.json()["configured"] is True
+
+
+# --- bodies and headers GitHub never sends (issue 9 §6) -------------------------------------
+#
+# Each is signed with the real secret, so only what the body or headers say decides the
+# answer: a 400 or 401 that says why and records nothing, or a 2xx once recorded.
+
+
+def test_integers_are_read_up_to_64_bits_and_refused_past_them(edge: Edge) -> None:
+    def with_number(value: int) -> bytes:
+        payload = comment_payload("/implement")
+        payload["comment"]["id"] = value
+        payload["repository"]["owner"]["site_admin_level"] = value  # read by no decision
+        return json.dumps(payload).encode()
+
+    assert edge.post(with_number(2**63 - 1), delivery="max").status_code == 202
+    assert edge.post(with_number(-(2**63)), delivery="min").status_code == 202
+    past_python_int_parsing = BODY[:-1] + b', "n": ' + b"9" * 5_000 + b"}"
+    for delivery, body in (
+        ("over", with_number(2**63)),
+        ("under", with_number(-(2**63) - 1)),
+        ("huge", past_python_int_parsing),
+    ):
+        response = edge.post(body, delivery=delivery)
+        assert response.status_code == 400, response.text
+        assert "64-bit" in response.json()["error"]
+    assert edge.counts() == (2, 2)
+
+
+@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity", b"1e309", b"-2e400"])
+def test_numbers_that_are_not_finite_are_refused(edge: Edge, literal: bytes) -> None:
+    response = edge.post(BODY[:-1] + b', "score": ' + literal + b"}")
+    assert response.status_code == 400
+    assert edge.counts() == (0, 0)
+
+
+def test_nesting_is_refused_with_400_before_it_exhausts_the_parser(edge: Edge) -> None:
+    shallow = BODY[:-1] + b', "x": ' + b"[" * 50 + b"]" * 50 + b"}"
+    assert edge.post(shallow, delivery="shallow").status_code == 202
+    for delivery, levels in (("deep", 1_000), ("deeper", 1_000_000)):
+        deep = BODY[:-1] + b', "x": ' + b"[" * levels + b"]" * levels + b"}"
+        response = edge.post(deep, delivery=delivery)
+        assert response.status_code == 400 and "nests" in response.json()["error"]
+    assert edge.counts() == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "escaped",
+    [
+        rb"\ud800",  # a high surrogate alone
+        rb"\uDFFF",  # a low one, upper-case hex
+        rb"\ud83d\ud83d",  # two highs are not a pair
+        rb"\ude80\ud83d",  # a pair in the wrong order
+        rb"\\\ud800",  # an escaped backslash, then a lone surrogate
+    ],
+)
+def test_lone_surrogates_are_refused_wherever_they_are(edge: Edge, escaped: bytes) -> None:
+    for where in (b'"comment_text": "x', b'"key_'):
+        body = BODY[:-1] + b", " + where + escaped + (b'"}' if where[-1:] == b"x" else b'": 1}')
+        response = edge.post(body)
+        assert response.status_code == 400, body[-60:]
+        assert "surrogate" in response.json()["error"]
+    assert edge.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "escaped", [rb"\ud83d\ude80", rb"\uD83D\uDE80", rb"\\ud800", rb"\\\\ud800", rb"\u005cud800"]
+)
+def test_surrogate_pairs_and_escaped_backslashes_are_read_as_text(
+    edge: Edge, escaped: bytes
+) -> None:
+    response = edge.post(BODY[:-1] + b', "text": "x' + escaped + b'"}')
+    assert response.status_code == 202, response.text
+
+
+@pytest.mark.parametrize(
+    ("encoding", "named"),
+    [
+        ("utf-16", "UTF-16"),
+        ("utf-16-be", "UTF-16"),
+        ("utf-32", "UTF-32"),
+        ("utf-32-be", "UTF-32"),
+        ("utf-8-sig", "byte order mark"),
+        ("cp1252", "not UTF-8"),
+    ],
+)
+def test_a_body_that_is_not_utf8_is_refused(edge: Edge, encoding: str, named: str) -> None:
+    body = json.dumps(comment_payload("/implement naïve"), ensure_ascii=False).encode(encoding)
+    response = edge.post(body)
+    assert response.status_code == 400
+    assert named in response.json()["error"]
+    assert edge.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("X-Hub-Signature-256", 401),
+        ("X-GitHub-Event", 400),
+        ("X-GitHub-Delivery", 400),
+        ("Content-Type", 400),
+    ],
+)
+def test_a_header_github_sends_once_is_refused_when_repeated(
+    edge: Edge, name: str, status: int
+) -> None:
+    good = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "issue_comment",
+        "X-GitHub-Delivery": "repeated-1",
+        "X-Hub-Signature-256": sign(SECRET.encode(), BODY),
+    }
+    others = {
+        "Content-Type": "text/plain",
+        "X-GitHub-Event": "ping",
+        "X-GitHub-Delivery": "repeated-2",
+        "X-Hub-Signature-256": sign(b"forged", BODY),
+    }
+    for order in ((good[name], others[name]), (others[name], good[name]), (good[name],) * 2):
+        headers = [(key, value) for key, value in good.items() if key != name]
+        headers += [(name, value) for value in order]
+        response = edge.client.post(edge.url + WEBHOOK_PATH, content=BODY, headers=headers)
+        assert response.status_code == status, (order, response.text)
+        assert f"more than one {name}" in response.json()["error"]
+    assert edge.counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "event", ["projects_v2_item", "projects_v2", "security_and_analysis", "sub_issues"]
+)
+def test_event_names_with_digits_reach_the_decision(edge: Edge, event: str) -> None:
+    response = edge.post(BODY, event=event, delivery=f"event-{event}")
+    assert response.status_code == 202
+    assert response.json()["decision"] == "ignored"
+    delivery = edge.ledger.get_delivery(f"event-{event}")
+    assert delivery is not None and delivery.event == event
+
+
+@pytest.mark.parametrize("event", ["Issue_comment", "2fa", "_x", "issue-comment", "a" * 65])
+def test_event_names_github_cannot_send_are_refused(edge: Edge, event: str) -> None:
+    response = edge.post(BODY, event=event)
+    assert response.status_code == 400
+    assert "X-GitHub-Event" in response.json()["error"]
+
+
+# --- every row fits every ledger --------------------------------------------------------------
+
+
+def real_decide(event: str, payload: Mapping[str, Any], *, bot_login: str | None) -> Decision:
+    """The real handlers, as `rolecall serve` wires them."""
+    from handlers.router import dispatch
+
+    return dispatch(event, payload, bot_login=bot_login)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    """None for the default SQLite file; a PostgreSQL schema of its own otherwise."""
+    if request.param == "sqlite":
+        yield None
+        return
+    postgres: Ledger = request.getfixturevalue("postgres_ledger")
+    yield postgres.url
+
+
+def test_text_and_ids_every_ledger_holds_are_recorded_as_github_sent_them(
+    tmp_path: Path, ledger_url: str | None
+) -> None:
+    settings = make_settings(tmp_path, database_url=ledger_url)
+    with edge_for(settings, real_decide) as edge:
+        payload = comment_payload("/implement")
+        payload["comment"]["id"] = 3_000_000_000  # GitHub's ids are past 2**31
+        payload["installation"]["id"] = 2**63 - 1
+        payload["sender"]["login"] = "Codertocat\x00"  # PostgreSQL text holds no NUL
+        answer = edge.post(json.dumps(payload).encode(), delivery="wide")
+        assert answer.status_code == 202, answer.text
+        job = edge.ledger.get_job(answer.json()["job_id"])
+        assert job is not None
+        assert (job.comment_id, job.installation_id) == (3_000_000_000, 2**63 - 1)
+        assert job.sender_login == "Codertocat\ufffd"
+
+        ping = json.loads((PAYLOADS / "ping.json").read_text())
+        ping["zen"] = "Keep it\x00 logically awesome." + "!" * 100_000
+        answer = edge.post(json.dumps(ping).encode(), event="ping", delivery="zen")
+        assert answer.status_code == 200, answer.text
+        delivery = edge.ledger.get_delivery("zen")
+        assert delivery is not None and delivery.reason.startswith("Keep it\ufffd logically")
+        assert len(delivery.reason) <= 2_000
+
+
+def test_what_no_column_can_hold_is_recorded_as_ignored_not_refused(
+    tmp_path: Path, ledger_url: str | None
+) -> None:
+    settings = make_settings(tmp_path, database_url=ledger_url)
+    with edge_for(settings, real_decide) as edge:
+        long_role = comment_payload("/" + "r" * 201)  # a role's name: at most 200
+        answer = edge.post(json.dumps(long_role).encode(), delivery="long-role")
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["decision"] == "ignored"
+        assert "role is 201 characters" in answer.json()["reason"]
+
+        odd_action = comment_payload("/implement")
+        odd_action["action"] = "created" + "_" * 100
+        answer = edge.post(json.dumps(odd_action).encode(), delivery="long-action")
+        assert answer.status_code == 202, answer.text
+        delivery = edge.ledger.get_delivery("long-action")
+        assert delivery is not None and delivery.action is None
+        assert edge.counts() == (2, 0)
+
+
+@pytest.mark.postgres
+def test_a_ledger_made_with_32_bit_id_columns_is_widened_on_start(
+    tmp_path: Path, postgres_ledger: Ledger
+) -> None:
+    with postgres_ledger.engine.begin() as conn:  # as an older Rolecall created them
+        for column in ("installation_id", "issue_number", "comment_id", "tracking_comment_id"):
+            conn.exec_driver_sql(f"ALTER TABLE job ALTER COLUMN {column} TYPE INTEGER")
+    settings = make_settings(tmp_path, database_url=postgres_ledger.url)
+    with edge_for(settings, real_decide) as edge:
+        payload = comment_payload("/implement")
+        payload["comment"]["id"] = 3_000_000_000
+        answer = edge.post(json.dumps(payload).encode(), delivery="after-upgrade")
+        assert answer.status_code == 202, answer.text
+        job = edge.ledger.get_job(answer.json()["job_id"])
+        assert job is not None and job.comment_id == 3_000_000_000

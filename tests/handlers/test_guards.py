@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers.decisions import Ignore
+from handlers.decisions import Ignore, StartJob, Trigger
 from handlers.events import Account
 from handlers.guards import (
     filter_to_trigger_time,
@@ -15,6 +15,7 @@ from handlers.guards import (
     is_allowlisted_bot,
     is_self,
     is_user_sender,
+    refusal_helps,
     screen_sender,
 )
 
@@ -143,3 +144,42 @@ def test_filter_to_trigger_time_compares_instants_across_timezones() -> None:
     naive_before = datetime(2024, 5, 1, 11, 59)  # naive: taken as UTC
     items = [Item("aware", cest, None), Item("naive", naive_before, None)]
     assert [item.name for item in filter_to_trigger_time(items, TRIGGER)] == ["naive"]
+
+
+def request(trigger: Trigger, *, command: str = "", label: str | None = None) -> StartJob:
+    return StartJob(
+        kind="fix" if trigger == "review" else "implement",
+        role="implementer",
+        repo_full_name="octo/calc",
+        repo_id=1,
+        installation_id=1,
+        issue_number=7,
+        is_pull_request=trigger == "review",
+        comment_id=None,
+        sender_login="mallory",
+        notes="",
+        trigger_at=datetime(2024, 5, 1, tzinfo=UTC),
+        trigger=trigger,
+        label=label,
+        command=command,
+    )
+
+
+@pytest.mark.parametrize(
+    ("asked", "expected"),
+    [
+        (request("comment", command="implement"), True),
+        (request("comment", command="status"), True),
+        (request("comment", command="cancel"), True),
+        (request("comment", command="ci"), True),
+        (request("comment", command="cc"), False),  # maybe meant for people
+        (request("comment", command="backend"), False),  # a role only the repo can confirm
+        (request("label", label="rolecall:backend"), True),
+        (request("label", label="Rolecall:Backend"), True),
+        (request("label", label="bug"), False),
+        (request("label", label="backend"), False),
+        (request("review"), False),  # feedback, not a request for work
+    ],
+)
+def test_a_refusal_is_posted_only_when_rolecall_was_named(asked: StartJob, expected: bool) -> None:
+    assert refusal_helps(asked) is expected
