@@ -45,7 +45,9 @@ class Worktree:
     be edited but not grown without bound.
     """
 
-    def __init__(self, root: Path, *, max_bytes: int | None = None) -> None:
+    def __init__(
+        self, root: Path, *, max_bytes: int | None = None, owner: tuple[int, int] | None = None
+    ) -> None:
         given = Path(root).absolute()
         self.root = given.resolve(strict=True)
         if not self.root.is_dir():
@@ -54,6 +56,9 @@ class Worktree:
         # sandbox binds it at) and the one without symlinks.
         self._prefixes = sorted({str(self.root), os.path.normpath(str(given))}, key=len)
         self.max_bytes = max_bytes
+        # The sandbox's host user (uid, gid), when commands run as another user than
+        # Rolecall: what the file tools create is given to it, so Bash can change it too.
+        self.owner = owner
         self._size: int | None = None
 
     # -- names -----------------------------------------------------------------------
@@ -108,6 +113,10 @@ class Worktree:
             raise PathRefused(f"{where} is not a regular file") from exc
         raise PathRefused(f"cannot open {where}: {exc.strerror}") from exc
 
+    def _give(self, fd: int) -> None:
+        if self.owner is not None:
+            os.fchown(fd, *self.owner)
+
     @contextmanager
     def directory(self, rel: str, *, create: bool = False) -> Iterator[int]:
         """An fd on directory `rel`, reached without following any symlink."""
@@ -125,6 +134,7 @@ class Worktree:
                         with suppress(FileExistsError):
                             os.mkdir(name, 0o755, dir_fd=fd)
                         next_fd = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                        self._give(next_fd)
                     except OSError as exc2:
                         self._refuse(fd, name, "/".join(done), exc2, final=False)
                 except OSError as exc:
@@ -159,6 +169,8 @@ class Worktree:
                 raise IsADirectoryError(errno.EISDIR, self._is_dir(rel))
             if not stat.S_ISREG(info.st_mode):
                 raise PathRefused(f"{self.display(rel)} is not a regular file")
+            if flags & os.O_CREAT:
+                self._give(fd)
             os.set_blocking(fd, True)
             yield fd
         finally:

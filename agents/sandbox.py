@@ -53,10 +53,12 @@ import contextlib
 import json
 import logging
 import os
+import pwd
 import re
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -134,6 +136,9 @@ class CommandResult:
 class Sandbox(Protocol):
     """Runs shell commands for the agent, confined to a worktree."""
 
+    # Whom commands run as (the file tools give what they create to the same user).
+    run_as: SandboxUser | None
+
     def run(self, command: str, *, timeout: float) -> CommandResult: ...
 
     def kill_all(self) -> None: ...
@@ -157,6 +162,58 @@ def sandbox_environment(extra: Mapping[str, str] | None) -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class SandboxUser:
+    """The unprivileged host user sandboxed commands run as when Rolecall runs as root.
+
+    Inside its namespace the agent is still uid 0 to itself, but to the host kernel it
+    is this user: what it writes is this user's, and root's files are not its own.
+    """
+
+    name: str
+    uid: int
+    gid: int
+
+    @classmethod
+    def named(cls, name: str) -> SandboxUser:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            raise SandboxError(
+                f"no user {name!r} on this machine for the sandbox; create it "
+                "(useradd --system) or set ROLECALL_SANDBOX_USER to one that exists"
+            ) from None
+        if entry.pw_uid == 0:
+            raise SandboxError(f"the sandbox user {name!r} is root; name an unprivileged one")
+        return cls(name, entry.pw_uid, entry.pw_gid)
+
+    @property
+    def ids(self) -> tuple[int, int]:
+        return self.uid, self.gid
+
+
+def unreachable_by(path: Path, user: SandboxUser) -> Path | None:
+    """The first directory on the way to `path` that `user` may not enter, if any.
+
+    bubblewrap, started as `user`, resolves each directory it binds by its path, so
+    every parent must be searchable by that user (mode bits, as root sees them).
+    """
+    for directory in [*reversed(Path(path).absolute().parents), Path(path).absolute()]:
+        try:
+            info = directory.stat()
+        except OSError:
+            return directory
+        if info.st_uid == user.uid:
+            bit = stat.S_IXUSR
+        elif info.st_gid == user.gid:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not info.st_mode & bit:
+            return directory
+    return None
+
+
 class _Execution:
     """One running command and the means to kill its whole tree."""
 
@@ -175,8 +232,8 @@ class _Execution:
         except OSError:
             return
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            proc_stat = Path(f"/proc/{pid}/stat").read_text()
+            ppid = int(proc_stat.rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             ppid = -1
         if ppid != self.proc.pid:  # already gone and the pid reused: not ours
@@ -241,7 +298,8 @@ class _ProcessRunner:
     """The machinery both backends share: launch, read, cap, time out, kill."""
 
     _uses_status_fd = False
-    _uses_seccomp = False
+    # Whom commands run as on the host: None for Rolecall's own user.
+    run_as: SandboxUser | None = None
 
     def __init__(
         self,
@@ -279,11 +337,15 @@ class _ProcessRunner:
         )
         return WorktreeWatch(self.worktree, allowed).start()
 
-    def _argv(self, command: str, status_fd: int | None, seccomp_fd: int | None) -> list[str]:
+    def _argv(self, command: str, fds: Mapping[str, int]) -> list[str]:
         raise NotImplementedError
 
     def _launch_env(self) -> dict[str, str]:
         return {"PATH": SAFE_PATH}
+
+    def _launch_fds(self) -> dict[str, int]:
+        """Descriptors the launcher is handed, by name; closed here once it started."""
+        return {}
 
     def kill_all(self) -> None:
         """Kill every command this sandbox is running now (callable from any thread)."""
@@ -296,13 +358,15 @@ class _ProcessRunner:
         """Run `command` with `bash -c` in the worktree, for at most `timeout` seconds."""
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        cgroup = CommandCgroup.create(self.limits)
-        status_r = status_w = None
-        if self._uses_status_fd:
-            status_r, status_w = os.pipe()
-        seccomp_fd = _seccomp_fd() if self._uses_seccomp else None
+        owner = self.run_as
+        cgroup = CommandCgroup.create(self.limits, owner=owner.ids if owner else None)
+        status_r = None
+        fds: dict[str, int] = {}
         try:
-            argv = cgroup_launcher(cgroup) + self._argv(command, status_w, seccomp_fd)
+            if self._uses_status_fd:
+                status_r, fds["status"] = os.pipe()
+            fds.update(self._launch_fds())
+            argv = cgroup_launcher(cgroup) + self._argv(command, fds)
             proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
@@ -312,18 +376,22 @@ class _ProcessRunner:
                 env=self._launch_env(),
                 start_new_session=True,
                 close_fds=True,
-                pass_fds=tuple(fd for fd in (status_w, seccomp_fd) if fd is not None),
+                pass_fds=tuple(fds.values()),
+                user=owner.uid if owner else None,
+                group=owner.gid if owner else None,
+                extra_groups=[] if owner else None,
             )
-        except OSError as exc:
+        except BaseException as exc:
             if cgroup is not None:
                 cgroup.remove()
             if status_r is not None:
                 os.close(status_r)
-            raise SandboxError(f"cannot start the command runner: {exc}") from exc
+            if isinstance(exc, OSError):
+                raise SandboxError(f"cannot start the command runner: {exc}") from exc
+            raise
         finally:
-            for fd in (status_w, seccomp_fd):
-                if fd is not None:
-                    os.close(fd)
+            for fd in fds.values():
+                os.close(fd)
         execution = _Execution(proc, cgroup)
         with self._active_lock:
             self._active.add(execution)
@@ -474,7 +542,6 @@ class BwrapSandbox(_ProcessRunner):
     """
 
     _uses_status_fd = True
-    _uses_seccomp = True
 
     def __init__(
         self,
@@ -487,6 +554,7 @@ class BwrapSandbox(_ProcessRunner):
         max_output_chars: int = DEFAULT_MAX_CHARS,
         env: Mapping[str, str] | None = None,
         limits: ResourceLimits | None = None,
+        run_as: SandboxUser | None = None,
     ) -> None:
         bwrap = shutil.which("bwrap")
         if bwrap is None:
@@ -514,6 +582,69 @@ class BwrapSandbox(_ProcessRunner):
         if self.mirror is not None and not self.mirror.is_dir():
             raise SandboxError(f"mirror {self.mirror} does not exist")
         self.network = network
+        if run_as is not None:
+            self._hand_over(run_as)
+        self.run_as = run_as
+
+    def _hand_over(self, user: SandboxUser) -> None:
+        """Run as `user`: the worktree becomes theirs (links changed, never followed)."""
+        if os.geteuid() != 0:
+            raise SandboxError(
+                f"only root can run the sandbox as {user.name}; Rolecall runs as "
+                f"{pwd.getpwuid(os.geteuid()).pw_name}, which already is unprivileged"
+            )
+        if self.egress_dir is not None:  # the proxy's own private directory
+            self.egress_dir.chmod(0o711)
+        bound = [self.worktree, self.mirror, self.egress_dir, *self.read_only_paths]
+        for path in bound:
+            if path is not None and (blocked := unreachable_by(path, user)) is not None:
+                raise SandboxError(
+                    f"the sandbox user {user.name} cannot reach {path}: {blocked} is not "
+                    f"searchable by it. Run `chmod o+x {blocked}`, move ROLECALL_DATA_DIR "
+                    "under a directory others may enter, or run Rolecall as an "
+                    "unprivileged user"
+                )
+        done = subprocess.run(
+            ["chown", "-R", "-P", "-h", f"{user.uid}:{user.gid}", "--", str(self.worktree)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SandboxError(f"cannot hand the worktree to {user.name}: chown failed")
+        if self.egress_dir is not None:  # the proxy's socket: connecting needs write access
+            for entry in self.egress_dir.iterdir():
+                if entry.is_socket():
+                    os.chown(entry, user.uid, user.gid, follow_symlinks=False)
+
+    def _launch_fds(self) -> dict[str, int]:
+        """The seccomp filter, and every directory bound in, opened by Rolecall.
+
+        Binding an open descriptor (`--bind-fd`) rather than a path means bubblewrap,
+        which may run as an unprivileged user, needs no access to the data directory's
+        parents, and nothing can swap a path between this check and the mount.
+        """
+        fds: dict[str, int] = {}
+        try:
+            fds["seccomp"] = _seccomp_fd()
+            binds = {"worktree": self.worktree, "mirror": self.mirror, "egress": self.egress_dir}
+            binds |= {f"ro{i}": path for i, path in enumerate(self.read_only_paths)}
+            for name, path in binds.items():
+                if path is None:
+                    continue
+                try:
+                    fds[name] = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                except OSError as exc:
+                    raise SandboxError(
+                        f"bubblewrap could not set up the sandbox: cannot bind {path} "
+                        f"({exc.strerror})"
+                    ) from exc
+        except BaseException:
+            for fd in fds.values():
+                os.close(fd)
+            raise
+        return fds
 
     def _system_binds(self) -> list[str]:
         args = ["--ro-bind", "/usr", "/usr"]
@@ -540,7 +671,7 @@ class BwrapSandbox(_ProcessRunner):
                     args += ["--ro-bind", str(target), str(target)]
         return args
 
-    def _argv(self, command: str, status_fd: int | None, seccomp_fd: int | None) -> list[str]:
+    def _argv(self, command: str, fds: Mapping[str, int]) -> list[str]:
         args = [
             self.bwrap,
             "--unshare-all",
@@ -559,20 +690,19 @@ class BwrapSandbox(_ProcessRunner):
             "--size", str(self.limits.tmp_bytes), "--tmpfs", "/dev/shm",  # noqa: S108
             "--proc", "/proc",
         ]  # fmt: skip
-        for path in self.read_only_paths:
-            args += ["--ro-bind", str(path), str(path)]
-        if self.egress_dir is not None:
-            args += ["--ro-bind", str(self.egress_dir), SANDBOX_DIR]
-        if self.mirror is not None:
-            args += ["--ro-bind", str(self.mirror), SANDBOX_MIRROR]
-        args += ["--bind", str(self.worktree), str(self.worktree)]
+        for i, path in enumerate(self.read_only_paths):
+            args += ["--ro-bind-fd", str(fds[f"ro{i}"]), str(path)]
+        if "egress" in fds:
+            args += ["--ro-bind-fd", str(fds["egress"]), SANDBOX_DIR]
+        if "mirror" in fds:
+            args += ["--ro-bind-fd", str(fds["mirror"]), SANDBOX_MIRROR]
+        args += ["--bind-fd", str(fds["worktree"]), str(self.worktree)]
         args += ["--remount-ro", "/", "--chdir", str(self.worktree), "--clearenv"]
         for name, value in self.env.items():
             args += ["--setenv", name, value]
-        if status_fd is not None:
-            args += ["--json-status-fd", str(status_fd)]
-        if seccomp_fd is not None:
-            args += ["--seccomp", str(seccomp_fd)]
+        if "status" in fds:
+            args += ["--json-status-fd", str(fds["status"])]
+        args += ["--seccomp", str(fds["seccomp"])]
         prologue, prologue_args = self._forwarder
         return [*args, "--", *wrap_command(command, self.limits, prologue, prologue_args)]
 
@@ -598,7 +728,7 @@ class UnsandboxedRunner(_ProcessRunner):
     def _launch_env(self) -> dict[str, str]:
         return dict(self.env)
 
-    def _argv(self, command: str, status_fd: int | None, seccomp_fd: int | None) -> list[str]:
+    def _argv(self, command: str, fds: Mapping[str, int]) -> list[str]:
         return wrap_command(command, self.limits)
 
 
@@ -613,6 +743,7 @@ def make_sandbox(
     egress_dir: Path | None = None,
     env: Mapping[str, str] | None = None,
     limits: ResourceLimits | None = None,
+    run_as: SandboxUser | None = None,
 ) -> Sandbox:
     """The sandbox the settings ask for; "none" only when explicitly allowed.
 
@@ -628,6 +759,7 @@ def make_sandbox(
             egress_dir=egress_dir,
             env=env,
             limits=limits,
+            run_as=run_as,
         )
     if kind == "none":
         if not allow_unsafe:

@@ -208,7 +208,10 @@ class CommandCgroup:
         self.dirs = dirs
 
     @classmethod
-    def create(cls, limits: ResourceLimits) -> CommandCgroup | None:
+    def create(
+        cls, limits: ResourceLimits, *, owner: tuple[int, int] | None = None
+    ) -> CommandCgroup | None:
+        """A fresh cgroup per controller; `owner` (uid, gid) may move processes into it."""
         if not limits.use_cgroup:
             return None
         name = f"rolecall-{uuid.uuid4().hex[:12]}"
@@ -229,6 +232,8 @@ class CommandCgroup:
             try:
                 for file, value in files.items():
                     (path / file).write_text(value)
+                if owner is not None:  # the launcher, running as owner, joins it itself
+                    os.chown(path / "cgroup.procs", *owner)
             except OSError as exc:
                 log.warning("cgroup %s: cannot set limits (%s); not using it", path, exc)
                 with contextlib.suppress(OSError):

@@ -300,7 +300,8 @@ class Toolbox:
         if command_timeout <= 0:
             raise ValueError("command_timeout must be positive")
         self.allowed = allowed
-        self.fs = Worktree(worktree, max_bytes=max_worktree_bytes)
+        owner = sandbox.run_as.ids if sandbox.run_as is not None else None
+        self.fs = Worktree(worktree, max_bytes=max_worktree_bytes, owner=owner)
         self.sandbox = sandbox
         self.command_timeout = command_timeout
         self.grep_timeout = grep_timeout

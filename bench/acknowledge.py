@@ -31,6 +31,7 @@ def main() -> None:
     reaction_ms: list[float] = []
     tracking_ms: list[float] = []
     with tempfile.TemporaryDirectory() as tmp, Stage(Path(tmp) / "stage") as stage:
+        Path(tmp).chmod(0o711)  # as root, the sandbox user must be able to enter it
         stage.model.respond_with(lambda request: text("Nothing to change."))
         with serve_on_stage(stage, Path(tmp) / "data", workers=2):
             for _ in range(count):

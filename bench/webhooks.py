@@ -124,6 +124,7 @@ def main() -> int:
     count = min(args.requests, 200_000)
 
     data_dir = Path(tempfile.mkdtemp(prefix="rolecall-bench-"))
+    data_dir.chmod(0o711)  # as root, the sandbox user must be able to enter it
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

@@ -48,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def demo_command(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="rolecall-demo-") as tmp:
+        # Run as root, the sandbox runs as ROLECALL_SANDBOX_USER, which must enter it.
+        Path(tmp).chmod(0o711)
         report = run_demo(Path(tmp))
     if args.json:
         print(json.dumps(report, indent=2))

@@ -54,3 +54,29 @@ def swap_atomically(a: Path, b: Path) -> None:
     if libc.renameat2(at_fdcwd, bytes(a), at_fdcwd, bytes(b), rename_exchange) != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, os.strerror(errno), str(a))
+
+
+_ENTERABLE_BASE: list[Path] = []
+
+
+def enterable_dir(name: str) -> Path:
+    """A new directory that other users may enter, for what a sandbox binds.
+
+    Running as root, Rolecall runs sandboxed commands as an unprivileged user
+    (ROLECALL_SANDBOX_USER), and bubblewrap reaches what it binds by path; pytest's own
+    temporary directories are private (0700, and pytest makes them so again at every
+    start). So data directories live under one base of this session's, mode 0711,
+    removed when the session ends.
+    """
+    import atexit
+    import shutil
+    import tempfile
+
+    if not _ENTERABLE_BASE:
+        base = Path(tempfile.mkdtemp(prefix="rolecall-tests-"))
+        base.chmod(0o711)
+        atexit.register(shutil.rmtree, base, True)
+        _ENTERABLE_BASE.append(base)
+    path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=_ENTERABLE_BASE[0]))
+    path.chmod(0o711)
+    return path

@@ -19,6 +19,7 @@ import pytest
 from bot.cli import main
 from bot.ledger import NewDelivery, close_ledgers, open_ledger
 from bot.settings import Settings
+from tests.helpers import enterable_dir
 
 ROLECALL = str(Path(sys.executable).with_name("rolecall"))
 
@@ -140,7 +141,7 @@ def unconfigured_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[
     process = subprocess.Popen(
         [ROLECALL, "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=tmp_path,
-        env=clean_env(tmp_path / "data"),
+        env=clean_env(enterable_dir("data")),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from standins.scenario import REPO, Stage
+from tests.helpers import enterable_dir
 
 T = TypeVar("T")
 FINAL_MARKS = ("✅", "❌", "ℹ️", "⏹️")
@@ -113,7 +114,7 @@ class Rolecall:
 
 def start_rolecall(stage: Stage, data_dir: Path, **overrides: str) -> Rolecall:
     port = free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = _enterable(data_dir)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(data_dir),
@@ -144,6 +145,21 @@ def start_rolecall(stage: Stage, data_dir: Path, **overrides: str) -> Rolecall:
     wait_for(healthy, "rolecall serve to answer /healthz", timeout=60)
     stage.github.webhook_url = f"{url}/api/github/webhooks"
     return rolecall
+
+
+def _enterable(data_dir: Path) -> Path:
+    """Where the data really lives: `data_dir` becomes a link to a directory the
+    sandbox's unprivileged user can reach (tests.helpers.enterable_dir)."""
+    if data_dir.is_symlink():  # started before (a restart test): the same directory
+        return data_dir.resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    real = enterable_dir("data")
+    if data_dir.is_dir():
+        for entry in data_dir.iterdir():
+            entry.rename(real / entry.name)
+        data_dir.rmdir()
+    data_dir.symlink_to(real, target_is_directory=True)
+    return real
 
 
 def stop_rolecall(rolecall: Rolecall) -> None:

@@ -11,13 +11,16 @@ since the test began.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
+import os
 import shutil
 import socket
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +28,12 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.sandbox import BWRAP_MISSING
+from agents.sandbox import BWRAP_MISSING, BwrapSandbox, SandboxUser
 from bot.ledger import Ledger
 from standins.model import text
 from standins.scenario import REPO, Stage
 from tests.e2e.conftest import Rolecall, start_rolecall, stop_rolecall, wait_for
+from tests.helpers import enterable_dir
 
 # People with each level of access to the sample repository.
 LEVELS = {
@@ -52,6 +56,33 @@ def bwrap() -> None:
     """Fail with the fix, never skip, when bubblewrap is missing."""
     if shutil.which("bwrap") is None:
         pytest.fail(f"{BWRAP_MISSING} (the security tests need it and are never skipped)")
+
+
+# Rolecall's own user, and (when the suite runs as root, as CI does) the unprivileged
+# user a root Rolecall drops sandboxed commands to: every sandbox attack runs as both.
+SANDBOX_USERS: list[SandboxUser | None] = [None]
+if os.geteuid() == 0:
+    SANDBOX_USERS.append(SandboxUser.named("nobody"))
+
+
+@pytest.fixture(
+    params=SANDBOX_USERS, ids=lambda user: f"as-{user.name}" if user else "as-service-user"
+)
+def sandbox_user(request: pytest.FixtureRequest) -> SandboxUser | None:
+    user: SandboxUser | None = request.param
+    return user
+
+
+@pytest.fixture
+def sandbox_tmp(sandbox_user: SandboxUser | None, tmp_path: Path) -> Path:
+    """A directory for worktrees that the sandbox's host user can reach."""
+    return enterable_dir("sandbox") if sandbox_user is not None else tmp_path
+
+
+@pytest.fixture
+def bwrap_as(sandbox_user: SandboxUser | None) -> Callable[..., BwrapSandbox]:
+    """`BwrapSandbox`, run as this test's sandbox user."""
+    return functools.partial(BwrapSandbox, run_as=sandbox_user)
 
 
 def fake_github_token(prefix: str = "ghp_") -> str:
@@ -120,6 +151,16 @@ class World:
         self.model_mark = len(self.model.requests)
         return self
 
+    def git(self, *args: str, repo: str = REPO) -> str:
+        """Plain git on the GitHub stand-in's bare copy of `repo`: what GitHub holds
+        (its output without the final newline)."""
+        return subprocess.run(
+            ["git", "--git-dir", str(self.github.repo_path(repo)), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
     def new_issue(self, title: str = "Add a mul() function", body: str = "Please.") -> int:
         number = int(self.github.open_issue(REPO, "alice", title, body))
         self.issues.append(number)
@@ -177,7 +218,7 @@ class World:
 def world_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     if shutil.which("bwrap") is None:
         pytest.fail(f"{BWRAP_MISSING} (the security tests need it and are never skipped)")
-    root = tmp_path_factory.mktemp("security-world")
+    root = enterable_dir("security-world")
     with Stage(root / "stage") as stage:
         github = stage.github
         for login, level in LEVELS.items():

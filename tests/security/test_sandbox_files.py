@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,11 @@ def github(tmp_path: Path) -> Iterator[GitHubStandIn]:
 
 
 def test_no_credential_anywhere_a_tool_reaches(
-    github: GitHubStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    github: GitHubStandIn,
+    tmp_path: Path,
+    sandbox_tmp: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    bwrap_as: Callable[..., BwrapSandbox],
 ) -> None:
     token = github.issue_token(REPO)
     model_key = "sk-ant-api03-" + fake_github_token("")
@@ -50,13 +54,13 @@ def test_no_credential_anywhere_a_tool_reaches(
     monkeypatch.setenv("PRIVATE_KEY", github.private_key_pem)
     monkeypatch.setenv("WEBHOOK_SECRET", github.webhook_secret)
 
-    data = tmp_path / "data"
+    data = sandbox_tmp / "data"
     mirror = workspace.sync_mirror(data, "octo", "files", github.clone_url(REPO), token)
     worktree = data / "worktrees" / "job-1"
     sha = workspace.branch_sha(mirror, "main")
     assert sha is not None
     workspace.create_worktree(mirror, worktree, sha, "rolecall/issue-1-x")
-    toolbox = Toolbox(worktree, BwrapSandbox(worktree, read_only_paths=[mirror]))
+    toolbox = Toolbox(worktree, bwrap_as(worktree, read_only_paths=[mirror]))
 
     bash = [
         "env",
@@ -103,10 +107,10 @@ SECRET = "the-content-outside-" + "0123456789"
 
 
 @pytest.fixture
-def layout(tmp_path: Path) -> tuple[Path, Path]:
-    worktree = tmp_path / "work"
-    outside = tmp_path / "outside"
-    twin = tmp_path / "work-evil"  # shares the worktree's name as a prefix
+def layout(sandbox_tmp: Path) -> tuple[Path, Path]:
+    worktree = sandbox_tmp / "work"
+    outside = sandbox_tmp / "outside"
+    twin = sandbox_tmp / "work-evil"  # shares the worktree's name as a prefix
     for directory in (worktree, outside, twin):
         directory.mkdir()
     (outside / "secret.txt").write_text(SECRET)
@@ -118,9 +122,11 @@ def layout(tmp_path: Path) -> tuple[Path, Path]:
     return worktree, outside
 
 
-def test_file_tools_confine_themselves_to_the_worktree(layout: tuple[Path, Path]) -> None:
+def test_file_tools_confine_themselves_to_the_worktree(
+    layout: tuple[Path, Path], bwrap_as: Callable[..., BwrapSandbox]
+) -> None:
     worktree, outside = layout
-    toolbox = Toolbox(worktree, BwrapSandbox(worktree))
+    toolbox = Toolbox(worktree, bwrap_as(worktree))
     twin = worktree.parent / "work-evil"
     attempts = [
         ("Read", {"file_path": "../outside/secret.txt"}),
@@ -162,7 +168,9 @@ def test_file_tools_confine_themselves_to_the_worktree(layout: tuple[Path, Path]
     assert not toolbox.call("Write", {"file_path": "sub/new.txt", "content": "ok"}).is_error
 
 
-def test_a_symlink_swapped_in_after_the_check_is_refused(layout: tuple[Path, Path]) -> None:
+def test_a_symlink_swapped_in_after_the_check_is_refused(
+    layout: tuple[Path, Path], bwrap_as: Callable[..., BwrapSandbox]
+) -> None:
     """A thread swaps `d` between a real directory and a link out while the tools use
     `d/secret.txt`; not once may they read or change the file outside."""
     worktree, outside = layout
@@ -171,7 +179,7 @@ def test_a_symlink_swapped_in_after_the_check_is_refused(layout: tuple[Path, Pat
     (real / "secret.txt").write_text("inside\n")
     link = worktree / "d-link"
     link.symlink_to(outside)
-    toolbox = Toolbox(worktree, BwrapSandbox(worktree))
+    toolbox = Toolbox(worktree, bwrap_as(worktree))
     stop = threading.Event()
 
     def swapper() -> None:

@@ -8,7 +8,7 @@ import shutil
 import stat
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,18 +47,21 @@ def checkout(github: GitHubStandIn, tmp_path: Path, branch: str) -> tuple[Path, 
 
 
 def test_nothing_the_agent_plants_in_git_reaches_the_host(
-    github: GitHubStandIn, tmp_path: Path
+    github: GitHubStandIn,
+    tmp_path: Path,
+    sandbox_tmp: Path,
+    bwrap_as: Callable[..., BwrapSandbox],
 ) -> None:
     """Invariant 4, as the attacks that broke it: links in `.git` aimed at host files, a
     FIFO in place of metadata, alternates into another installation's mirror, the mirror's
     config, commits as a maintainer. Host git (commit, diff, push) runs after all of it."""
     other = "acme/private"
     github.create_repo(other, files={"PRIVATE.md": "another installation's secret\n"})
-    data = tmp_path / "data"
+    data = sandbox_tmp / "data"
     other_mirror = workspace.sync_mirror(
         data, "acme", "private", github.clone_url(other), github.issue_token(other)
     )
-    mirror, worktree, token = checkout(github, tmp_path, "rolecall/issue-1-x")
+    mirror, worktree, token = checkout(github, sandbox_tmp, "rolecall/issue-1-x")
     host = tmp_path / "host"
     host.mkdir()
     appended = host / "appended.log"  # what `logs/HEAD` would append to
@@ -68,7 +71,7 @@ def test_nothing_the_agent_plants_in_git_reaches_the_host(
     quoted.write_text("DB_PASSWORD=hunter2-host-secret\n")
     created = host / "created-by-git"
     mirror_config = (mirror / "config").read_bytes()
-    toolbox = Toolbox(worktree, BwrapSandbox(worktree, mirror=mirror))
+    toolbox = Toolbox(worktree, bwrap_as(worktree, mirror=mirror))
     plant = [
         "echo 'print(1)' > app.py && git add app.py && git -c user.name=Maintainer "
         "-c user.email=maintainer@example.com commit -qm 'Fixes #99'",
@@ -240,7 +243,7 @@ def test_host_git_runs_nothing_the_repository_controls(
     assert workspace.changed_files(worktree, base) == [".githooks/pre-commit", "README.md"]
     workspace.diff(worktree, base)
     workspace.diff_stat(worktree, base)
-    assert outgoing_refusal(worktree, base, Redactor([token])) is None
+    assert outgoing_refusal(worktree, base, Redactor([token]), role="implementer") is None
     pushed = workspace.push(
         worktree, github.clone_url(REPO), token, "rolecall/issue-2-y", default_branch="main"
     )

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,8 @@ SMALL = ResourceLimits(
 
 
 @pytest.fixture
-def worktree(tmp_path: Path) -> Path:
-    path = tmp_path / "work"
+def worktree(sandbox_tmp: Path) -> Path:
+    path = sandbox_tmp / "work"
     path.mkdir()
     (path / "README.md").write_text("hello\n")
     return path
@@ -60,8 +61,10 @@ def wait_until_gone(mark: str, limit: float = 10.0) -> list[str]:
     return left
 
 
-def test_a_timeout_kills_the_whole_process_tree(worktree: Path) -> None:
-    sandbox = BwrapSandbox(worktree, limits=SMALL)
+def test_a_timeout_kills_the_whole_process_tree(
+    worktree: Path, bwrap_as: Callable[..., BwrapSandbox]
+) -> None:
+    sandbox = bwrap_as(worktree, limits=SMALL)
     mark = marker()
     tree = (
         f"sleep {mark} & (sleep {mark} &) ; setsid sleep {mark} & nohup sleep {mark} & sleep {mark}"
@@ -73,9 +76,11 @@ def test_a_timeout_kills_the_whole_process_tree(worktree: Path) -> None:
     assert host_processes_with(mark) == []
 
 
-def test_no_process_of_a_job_outlives_it(worktree: Path, tmp_path: Path) -> None:
+def test_no_process_of_a_job_outlives_it(
+    worktree: Path, tmp_path: Path, bwrap_as: Callable[..., BwrapSandbox]
+) -> None:
     # Processes detached in every way a shell offers end with the command...
-    sandbox = BwrapSandbox(worktree, limits=SMALL)
+    sandbox = bwrap_as(worktree, limits=SMALL)
     mark = marker()
     detach = (
         f"(sleep {mark} &) ; setsid sleep {mark} & nohup sleep {mark} >/dev/null 2>&1 & "
@@ -106,12 +111,12 @@ def test_no_process_of_a_job_outlives_it(worktree: Path, tmp_path: Path) -> None
     assert wait_until_gone(mark) == []
 
 
-def test_a_fork_bomb_is_stopped(worktree: Path) -> None:
+def test_a_fork_bomb_is_stopped(worktree: Path, bwrap_as: Callable[..., BwrapSandbox]) -> None:
     assert process_limit_mechanism(SMALL) != "none", (
         "nothing limits processes here: root without a writable cgroup v1 pids hierarchy "
         "(RLIMIT_NPROC does not apply to root); run Rolecall as a non-root user"
     )
-    sandbox = BwrapSandbox(worktree, limits=SMALL)
+    sandbox = bwrap_as(worktree, limits=SMALL)
     mark = marker()
     spawner = (
         "python3 -c 'import os\n"
@@ -132,8 +137,8 @@ def test_a_fork_bomb_is_stopped(worktree: Path) -> None:
     assert host_processes_with(mark) == [] and host_processes_with(bomb) == []
 
 
-def test_a_memory_hog_is_stopped(worktree: Path) -> None:
-    sandbox = BwrapSandbox(worktree, limits=SMALL)
+def test_a_memory_hog_is_stopped(worktree: Path, bwrap_as: Callable[..., BwrapSandbox]) -> None:
+    sandbox = bwrap_as(worktree, limits=SMALL)
     hog = (
         "python3 -c 'chunks = []\n"
         "for _ in range(40): chunks.append(bytearray(50 * 1024 * 1024))\n"
@@ -146,8 +151,8 @@ def test_a_memory_hog_is_stopped(worktree: Path) -> None:
     assert "No space left" in tmp.output, tmp.output
 
 
-def test_a_disk_filler_is_stopped(worktree: Path) -> None:
-    sandbox = BwrapSandbox(worktree, limits=SMALL)
+def test_a_disk_filler_is_stopped(worktree: Path, bwrap_as: Callable[..., BwrapSandbox]) -> None:
+    sandbox = bwrap_as(worktree, limits=SMALL)
     toolbox = Toolbox(worktree, sandbox, max_worktree_bytes=disk_usage(worktree).bytes + 32 * MIB)
     start = disk_usage(worktree)
     # Many files, each under RLIMIT_FSIZE: only the worktree watch can stop this one.
@@ -173,10 +178,12 @@ def test_a_disk_filler_is_stopped(worktree: Path) -> None:
     assert disk_usage(worktree).bytes - start.bytes <= 33 * MIB
 
 
-def test_preallocation_cannot_reserve_past_the_cap(worktree: Path) -> None:
+def test_preallocation_cannot_reserve_past_the_cap(
+    worktree: Path, bwrap_as: Callable[..., BwrapSandbox]
+) -> None:
     """`fallocate` reserves gigabytes in one call, between two looks of the watch, and
     with --keep-size even RLIMIT_FSIZE does not see it: the kernel refuses it."""
-    sandbox = BwrapSandbox(worktree, limits=SMALL)
+    sandbox = bwrap_as(worktree, limits=SMALL)
     start = disk_usage(worktree)
     tricks = (
         "fallocate -l 6G a; fallocate -n -l 6G b; : > c; fallocate -n -l 6G c; "
@@ -189,12 +196,14 @@ def test_preallocation_cannot_reserve_past_the_cap(worktree: Path) -> None:
     assert "Operation not supported" in result.output
 
 
-def test_a_tree_nested_past_path_max_is_counted_and_removed(tmp_path: Path) -> None:
+def test_a_tree_nested_past_path_max_is_counted_and_removed(
+    sandbox_tmp: Path, bwrap_as: Callable[..., BwrapSandbox]
+) -> None:
     from agents.workspace import remove_worktree
 
-    worktree = tmp_path / "work"
+    worktree = sandbox_tmp / "work"
     worktree.mkdir()
-    sandbox = BwrapSandbox(worktree, limits=SMALL)
+    sandbox = bwrap_as(worktree, limits=SMALL)
     nest = (
         "python3 -c 'import os\n"
         "for i in range(400):\n"
@@ -209,10 +218,12 @@ def test_a_tree_nested_past_path_max_is_counted_and_removed(tmp_path: Path) -> N
     assert not worktree.exists()
 
 
-def test_dev_and_dev_shm_cannot_fill_memory(worktree: Path) -> None:
+def test_dev_and_dev_shm_cannot_fill_memory(
+    worktree: Path, bwrap_as: Callable[..., BwrapSandbox]
+) -> None:
     """A tmpfs the size of half of RAM in /dev/shm (bubblewrap's default) or a file in
     /dev would take the host's memory; both are capped like /tmp."""
-    sandbox = BwrapSandbox(worktree, limits=SMALL)
+    sandbox = bwrap_as(worktree, limits=SMALL)
     result = sandbox.run(
         "for i in 1 2 3 4 5; do head -c 40M /dev/zero > /dev/shm/fill-$i; done; "
         "echo used=$(du -s -B1M /dev/shm | cut -f1) size=$(df --output=size -B1M /dev/shm "
@@ -225,8 +236,10 @@ def test_dev_and_dev_shm_cannot_fill_memory(worktree: Path) -> None:
     assert "/dev/planted: Read-only file system" in result.output, result.output
 
 
-def test_an_endless_output_stream_is_stopped(worktree: Path) -> None:
-    sandbox = BwrapSandbox(worktree, limits=SMALL)
+def test_an_endless_output_stream_is_stopped(
+    worktree: Path, bwrap_as: Callable[..., BwrapSandbox]
+) -> None:
+    sandbox = bwrap_as(worktree, limits=SMALL)
     for stream in ("yes", "cat /dev/urandom", "yes | tr y n 1>&2"):
         started = time.monotonic()
         result = sandbox.run(stream, timeout=60)

@@ -7,10 +7,11 @@ host side counts connections: a probe "failing" is not enough, nothing may arriv
 from __future__ import annotations
 
 import http.server
+import ipaddress
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from agents.netproxy import (
     AllowlistError,
     EgressProxy,
+    IPAddress,
     egress_for,
     parse_allowlist,
 )
@@ -93,8 +95,8 @@ def listener(tmp_path: Path) -> Iterator[Listener]:
 
 
 @pytest.fixture
-def worktree(tmp_path: Path) -> Path:
-    path = tmp_path / "work"
+def worktree(sandbox_tmp: Path) -> Path:
+    path = sandbox_tmp / "work"
     path.mkdir()
     return path
 
@@ -149,8 +151,10 @@ PROBES = {
 }
 
 
-def test_no_network_by_default(worktree: Path, listener: Listener) -> None:
-    sandbox = BwrapSandbox(worktree)
+def test_no_network_by_default(
+    worktree: Path, listener: Listener, bwrap_as: Callable[..., BwrapSandbox]
+) -> None:
+    sandbox = bwrap_as(worktree)
     for name, probe in PROBES.items():
         command = probe.format(
             port=listener.port,
@@ -193,29 +197,50 @@ def registry() -> Iterator[http.server.ThreadingHTTPServer]:
     server.server_close()
 
 
+def registry_resolver(host: str, port: int) -> Sequence[IPAddress]:
+    """The tests' DNS: `registry.test` is the local registry; nothing else exists."""
+    if host != "registry.test":
+        raise OSError(f"no such host: {host}")
+    return [ipaddress.ip_address("127.0.0.1")]
+
+
+# Loopback is not public, so the proxy refuses it; the tests allow exactly the address
+# their registry listens on (production allows nothing: agents.netproxy).
+REGISTRY_ONLY = frozenset({ipaddress.ip_network("127.0.0.1/32")})
+
+
 def test_a_granted_role_reaches_listed_hosts_only_through_the_proxy(
-    worktree: Path, registry: http.server.ThreadingHTTPServer
+    worktree: Path,
+    registry: http.server.ThreadingHTTPServer,
+    bwrap_as: Callable[..., BwrapSandbox],
 ) -> None:
     port = registry.server_address[1]
-    proxy = egress_for(f"localhost:{port}", ["installer"], "installer")
+    proxy = egress_for(
+        f"registry.test:{port}",
+        ["installer"],
+        "installer",
+        resolver=registry_resolver,
+        allow_private=REGISTRY_ONLY,
+    )
     assert proxy is not None
     with proxy:
-        sandbox = BwrapSandbox(worktree, egress_dir=proxy.directory)
+        sandbox = bwrap_as(worktree, egress_dir=proxy.directory)
         # The listed name passes, through the proxy the environment points at.
-        listed = run(sandbox, f"curl -sS -m 5 --proxytunnel http://localhost:{port}/simple/")
+        listed = run(sandbox, f"curl -sS -m 5 --proxytunnel http://registry.test:{port}/simple/")
         assert listed.exit_code == 0, listed.output
         assert "hello from the registry" in listed.output
         # The same server by a name that is not listed (its address) is refused...
         unlisted = run(sandbox, f"curl -sS -m 5 --proxytunnel http://127.0.0.1:{port}/")
         assert unlisted.exit_code != 0 and "403" in unlisted.output
         # ...as is another port of the listed name, plain-HTTP proxying, and going direct.
-        other_port = run(sandbox, f"curl -sS -m 5 --proxytunnel http://localhost:{port + 1}/")
+        other_port = run(sandbox, f"curl -sS -m 5 --proxytunnel http://registry.test:{port + 1}/")
         assert other_port.exit_code != 0 and "403" in other_port.output
         plain = run(
-            sandbox, f"curl -sS -m 5 -o /dev/null -w '%{{http_code}}' http://localhost:{port}/"
+            sandbox,
+            f"curl -sS -m 5 -o /dev/null -w '%{{http_code}}' http://registry.test:{port}/",
         )
         assert plain.output.startswith("405")
-        direct = run(sandbox, f"curl -sS -m 5 --noproxy '*' http://localhost:{port}/")
+        direct = run(sandbox, f"curl -sS -m 5 --noproxy '*' http://registry.test:{port}/")
         assert direct.exit_code != 0
         # Replacing the forwarder gains nothing: the host decides on every CONNECT.
         raw = run(
@@ -225,11 +250,83 @@ def test_a_granted_role_reaches_listed_hosts_only_through_the_proxy(
             f's.sendall(b"CONNECT 127.0.0.1:{port} HTTP/1.1\\r\\n\\r\\n"); print(s.recv(100))\'',
         )
         assert "403" in raw.output
-    assert registry.hosts == [f"localhost:{port}"]  # type: ignore[attr-defined]
+    assert registry.hosts == [f"registry.test:{port}"]  # type: ignore[attr-defined]
     decisions = [(d.target, d.allowed) for d in proxy.decisions]
-    assert (f"localhost:{port}", True) in decisions
+    assert (f"registry.test:{port}", True) in decisions
     assert (f"127.0.0.1:{port}", False) in decisions
-    assert (f"localhost:{port + 1}", False) in decisions
+    assert (f"registry.test:{port + 1}", False) in decisions
+
+
+# What a tool in the sandbox sees when it asks the proxy itself: status line and reason.
+RAW_CONNECT = (
+    "python3 -c 'import socket,sys\n"
+    's = socket.create_connection(("127.0.0.1", 3128))\n'
+    's.sendall(b"CONNECT " + sys.argv[1].encode() + b" HTTP/1.1\\r\\n\\r\\n")\n'
+    "print(s.recv(4096).decode())' {target}"
+)
+
+
+def test_a_listed_name_that_resolves_to_loopback_is_refused(
+    worktree: Path,
+    listener: Listener,
+    bwrap_as: Callable[..., BwrapSandbox],
+) -> None:
+    # Exactly what the worker builds: the system resolver, no private address allowed.
+    # `localhost` is listed, and resolves (as a hostile DNS answer would) to this host.
+    proxy = egress_for(f"localhost:{listener.port}", ["installer"], "installer")
+    assert proxy is not None
+    with proxy:
+        sandbox = bwrap_as(worktree, egress_dir=proxy.directory)
+        tunnel = run(sandbox, f"curl -sS -m 5 --proxytunnel http://localhost:{listener.port}/")
+        raw = run(sandbox, RAW_CONNECT.format(target=f"localhost:{listener.port}"))
+    assert tunnel.exit_code != 0 and "403" in tunnel.output
+    assert "403 Forbidden" in raw.output
+    assert "destination localhost resolves to" in raw.output
+    assert "a loopback address" in raw.output
+    assert listener.hits == []
+
+
+def test_a_listed_name_that_resolves_inside_the_network_is_refused(
+    worktree: Path,
+    listener: Listener,
+    bwrap_as: Callable[..., BwrapSandbox],
+) -> None:
+    """Private, metadata and shared addresses are refused before any connection is made.
+
+    The trap (a loopback listener the proxy is allowed to reach) is answered first: a
+    proxy that connected before checking every address would reach it.
+    """
+    answers = {
+        "lan.registry.test": ["127.0.0.1", "10.1.2.3"],
+        "cloud.registry.test": ["127.0.0.1", "169.254.169.254"],
+        "cgnat.registry.test": ["127.0.0.1", "100.64.7.7"],
+        "mapped.registry.test": ["127.0.0.1", "::ffff:192.168.0.1"],
+    }
+
+    def hostile_dns(host: str, port: int) -> Sequence[IPAddress]:
+        return [ipaddress.ip_address(a) for a in answers[host]]
+
+    allowlist = " ".join(f"{name}:{listener.port}" for name in answers)
+    proxy = egress_for(
+        allowlist,
+        ["*"],
+        "implementer",
+        resolver=hostile_dns,
+        allow_private=frozenset({ipaddress.ip_network("127.0.0.1/32")}),
+    )
+    assert proxy is not None
+    with proxy:
+        sandbox = bwrap_as(worktree, egress_dir=proxy.directory)
+        seen = {
+            name: run(sandbox, RAW_CONNECT.format(target=f"{name}:{listener.port}")).output
+            for name in answers
+        }
+    assert "resolves to 10.1.2.3, a private address" in seen["lan.registry.test"]
+    assert "resolves to 169.254.169.254, a cloud metadata address" in seen["cloud.registry.test"]
+    assert "resolves to 100.64.7.7, a shared" in seen["cgnat.registry.test"]
+    assert "a private address (192.168.0.1, written as IPv6)" in seen["mapped.registry.test"]
+    assert all("403 Forbidden" in output for output in seen.values())
+    assert listener.hits == []
 
 
 @pytest.mark.parametrize(
@@ -238,14 +335,17 @@ def test_a_granted_role_reaches_listed_hosts_only_through_the_proxy(
      "pypi.org:99999", "[::1]:443", "pypi.org/simple", "pypi..org"],
 )  # fmt: skip
 def test_an_empty_or_malformed_allow_list_means_no_network(
-    allowlist: str, worktree: Path, listener: Listener
+    allowlist: str,
+    worktree: Path,
+    listener: Listener,
+    bwrap_as: Callable[..., BwrapSandbox],
 ) -> None:
     if allowlist.strip():
         with pytest.raises(AllowlistError):
             parse_allowlist(allowlist)
     # What the worker does with it: no proxy at all, so the sandbox has no way out.
     assert egress_for(allowlist, ["*"], "implementer") is None
-    sandbox = BwrapSandbox(worktree)
+    sandbox = bwrap_as(worktree)
     result = run(
         sandbox, f"curl -sS -m 3 -x http://127.0.0.1:3128 http://localhost:{listener.port}/"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,8 @@ pytestmark = pytest.mark.usefixtures("bwrap")
 
 
 @pytest.fixture
-def worktree(tmp_path: Path) -> Path:
-    path = tmp_path / "work"
+def worktree(sandbox_tmp: Path) -> Path:
+    path = sandbox_tmp / "work"
     path.mkdir()
     return path
 
@@ -27,7 +28,9 @@ def status_field(status: str, name: str) -> str:
     )
 
 
-def test_setuid_does_not_elevate_and_there_is_no_sudo(worktree: Path) -> None:
+def test_setuid_does_not_elevate_and_there_is_no_sudo(
+    worktree: Path, bwrap_as: Callable[..., BwrapSandbox]
+) -> None:
     # A setuid copy of `id` owned by another user, in the worktree. Only root can make
     # one for another user; as anybody else it is owned by us, which shows less.
     owner = 4242 if os.geteuid() == 0 else os.geteuid()
@@ -36,7 +39,7 @@ def test_setuid_does_not_elevate_and_there_is_no_sudo(worktree: Path) -> None:
     if os.geteuid() == 0:
         os.chown(setuid_id, owner, owner)
     setuid_id.chmod(0o4755)
-    sandbox = BwrapSandbox(worktree)
+    sandbox = bwrap_as(worktree)
 
     status = sandbox.run("cat /proc/self/status", timeout=20).output
     assert status_field(status, "NoNewPrivs") == "1"
@@ -59,8 +62,10 @@ def test_setuid_does_not_elevate_and_there_is_no_sudo(worktree: Path) -> None:
     assert not Path("/etc/rolecall-was-here").exists()
 
 
-def test_hardlinks_and_device_nodes_to_system_files_fail(worktree: Path) -> None:
-    sandbox = BwrapSandbox(worktree)
+def test_hardlinks_and_device_nodes_to_system_files_fail(
+    worktree: Path, bwrap_as: Callable[..., BwrapSandbox]
+) -> None:
+    sandbox = bwrap_as(worktree)
     attempts = {
         "hardlink to a system file": "ln /etc/passwd passwd-link",
         "hardlink to a binary": "ln /usr/bin/id id-link",
