@@ -67,24 +67,11 @@ def configure_logging(settings: Settings) -> None:
     """Log lines to stderr, with every secret Rolecall holds redacted (invariant 6)."""
     from agents.redact import Redactor
 
-    known = [
-        secret.get_secret_value()
-        for secret in (
-            settings.webhook_secret,
-            settings.webhook_secret_previous,
-            settings.private_key,
-            settings.anthropic_api_key,
-        )
-        if secret is not None
-    ]
-    try:
-        pem = settings.private_key_pem()
-    except OSError:
-        pem = None  # an unreadable PRIVATE_KEY_PATH is reported where it is used
     handler = logging.StreamHandler()
     handler.setFormatter(
         RedactingFormatter(
-            Redactor([*known, *([pem] if pem else [])]),
+            # The same list the worker's redactor gets: every secret this process holds.
+            Redactor(settings.known_secrets()),
             "%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
     )
@@ -116,6 +103,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from bot.queue import build_queue
 
     settings = get_settings()
+    settings.check_sandbox_reach()
     configure_logging(settings)
     queue = build_queue(settings)
     app = create_app(settings, enqueue=queue.enqueue)
@@ -156,6 +144,7 @@ def worker_command(args: argparse.Namespace) -> int:
     missing = settings.missing_app_credentials()
     if missing:
         raise SettingsError(missing)
+    settings.check_sandbox_reach()
     configure_logging(settings)
     queue = build_queue(settings)
     recover(open_ledger(settings), queue.enqueue)

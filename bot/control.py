@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bot import render_roles, slots
+from bot.failures import explain_failure
 from bot.jobcontext import Context, Services
 from bot.ledger import UNFINISHED_STATES, Job
 from bot.queue import shared_queue
@@ -38,7 +39,7 @@ def run_control(svc: Services, ctx: Context) -> None:
         outcome = COMMANDS[decision.kind](svc, ctx)
     except Exception as exc:
         log.exception("job %s: /%s failed", ctx.job_id, decision.kind)
-        svc.ledger.update_job(ctx.job_id, state="failed", outcome=f"{type(exc).__name__}: {exc}")
+        svc.ledger.update_job(ctx.job_id, state="failed", outcome=explain_failure(exc))
         return
     if outcome is not None:
         svc.ledger.update_job(ctx.job_id, state="succeeded", outcome=outcome)

@@ -12,16 +12,20 @@ the process exit code.
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from agents.model import ModelError, ModelRef, resolve_model
+from agents.redact import REDACTED, secret_spans
 from agents.roles import (
     CLAUDE_DIR,
     COPILOT_DIR,
+    CREDENTIAL_WARNING,
     Role,
     RoleError,
     builtin_roles,
@@ -32,6 +36,11 @@ from agents.roles import (
 from bot.settings import DEFAULT_MODEL, SettingsError, get_settings
 
 _TIER_LABELS = {0: COPILOT_DIR, 1: CLAUDE_DIR, 2: "built-in"}
+CREDENTIAL_HINT = (
+    "holds a credential (redacted wherever Rolecall posts it; move it to a secret store)"
+)
+# A line quoted in a problem is cut to this many characters.
+MAX_SHOWN_LINE = 160
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -310,6 +319,12 @@ def _check_file(path: Path, default: str, seen: dict[str, Path]) -> list[str]:
     except RoleError as exc:
         return [f"cannot be read: {exc.reason}"]
     problems = list(role.warnings)
+    if CREDENTIAL_WARNING in problems:
+        # Where, rather than that: one problem per line that holds a credential.
+        lines = credential_lines(path.read_bytes().decode("utf-8", errors="replace"))
+        if lines:
+            at = problems.index(CREDENTIAL_WARNING)
+            problems[at : at + 1] = lines
     try:
         resolve_role_model(role.model, default)
     except ValueError as exc:
@@ -318,6 +333,27 @@ def _check_file(path: Path, default: str, seen: dict[str, Path]) -> list[str]:
         problems.append(f"role {role.name!r} is already defined by {seen[role.name]}, which wins")
     else:
         seen[role.name] = path
+    return problems
+
+
+def credential_lines(text: str) -> list[str]:
+    """One problem per line of `text` where a credential starts, the line shown with
+    every credential in it redacted (the value itself is never printed)."""
+    line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
+    spans = secret_spans(text)
+    problems = []
+    for number in sorted({bisect.bisect_right(line_starts, start) for start, _ in spans}):
+        begin = line_starts[number - 1]
+        end = line_starts[number] - 1 if number < len(line_starts) else len(text)
+        shown, position = "", begin
+        for start, stop in spans:
+            if stop > begin and start < end:
+                shown += text[position : max(start, begin)] + REDACTED
+                position = min(stop, end)
+        shown = (shown + text[position:end]).strip()
+        if len(shown) > MAX_SHOWN_LINE:
+            shown = shown[: MAX_SHOWN_LINE - 1] + "…"
+        problems.append(f"line {number} {CREDENTIAL_HINT}: {shown}")
     return problems
 
 

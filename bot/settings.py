@@ -8,14 +8,18 @@ explicitly; nothing reads the environment at import time.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import pydantic_settings
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agents.redact.judging import looks_secret
+from agents.sandbox import SandboxError, SandboxUser, unreachable_by
 from bot.providers import PROVIDERS_EXAMPLE, ProviderSettings, check_providers
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -56,12 +60,20 @@ class Settings(BaseSettings):
     )
 
     # Storage and execution.
-    data_dir: Path = Field(default=Path("data"), validation_alias="ROLECALL_DATA_DIR")
+    data_dir: Path = Field(
+        default_factory=lambda: default_data_dir(), validation_alias="ROLECALL_DATA_DIR"
+    )
     database_url: str | None = Field(default=None, validation_alias="ROLECALL_DATABASE_URL")
     queue_url: str | None = Field(default=None, validation_alias="ROLECALL_QUEUE_URL")
     sandbox: Literal["bwrap", "none"] = Field(default="bwrap", validation_alias="ROLECALL_SANDBOX")
     allow_unsafe_sandbox: bool = Field(
         default=False, validation_alias="ROLECALL_ALLOW_UNSAFE_SANDBOX"
+    )
+    # Whom sandboxed commands run as on the host when Rolecall runs as root: by default
+    # `nobody`, so root gains an agent nothing. Ignored (there is no one to drop to)
+    # when Rolecall already runs as an unprivileged user.
+    sandbox_user: str = Field(
+        default="nobody", min_length=1, validation_alias="ROLECALL_SANDBOX_USER"
     )
     workers: int = Field(default=2, ge=1, le=64, validation_alias="ROLECALL_WORKERS")
     # Default limits for one agent run; a role's own `maxTurns` takes precedence.
@@ -161,6 +173,33 @@ class Settings(BaseSettings):
             return self.private_key_path.read_text()
         return None
 
+    def known_secrets(self) -> list[str]:
+        """Every secret value this process holds, for the redactor and the log filter.
+
+        One list, so what is redacted from posts and what is redacted from logs never
+        drift apart: the webhook secrets, the model keys (every provider's), the App's
+        private key (as written, and as PEM) and the passwords in the database and
+        queue URLs.
+        """
+        values: list[str | None] = [
+            _plain(self.webhook_secret),
+            _plain(self.webhook_secret_previous),
+            _plain(self.anthropic_api_key),
+            *(_plain(entry.api_key) for entry in self.providers.values()),
+            _plain(self.private_key),
+        ]
+        try:
+            pem = self.private_key_pem()
+        except OSError:
+            pem = None  # an unreadable PRIVATE_KEY_PATH is reported where it is used
+        values.append(pem)
+        for url in (self.database_url, self.queue_url):
+            password = urlsplit(url).password if url else None
+            # Only a real one: a development default (`postgres`) would be redacted
+            # from every text that names the database, and refuse every such push.
+            values.append(password if password and looks_secret(password) else None)
+        return [value for value in dict.fromkeys(values) if value]
+
     def missing_app_settings(self) -> list[str]:
         """One line per GitHub App setting still needed before webhooks can be served."""
         missing = self.missing_app_credentials()
@@ -182,6 +221,32 @@ class Settings(BaseSettings):
             missing.append(f"PRIVATE_KEY_PATH: no file at {self.private_key_path}")
         return missing
 
+    def sandbox_run_as(self) -> SandboxUser | None:
+        """The user to drop to for sandboxed commands: only when this process is root."""
+        if os.geteuid() != 0:
+            return None
+        return SandboxUser.named(self.sandbox_user)
+
+    def check_sandbox_reach(self) -> None:
+        """Refuse to run jobs that could not start: as root, sandboxed commands run as
+        ROLECALL_SANDBOX_USER, which must be able to enter the data directory."""
+        if self.sandbox != "bwrap":
+            return
+        user = self.sandbox_run_as()
+        existing = self.data_dir.absolute()
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if user is not None and (blocked := unreachable_by(existing, user)) is not None:
+            raise SettingsError(
+                [
+                    f"ROLECALL_DATA_DIR: Rolecall runs as root, so sandboxed commands run "
+                    f"as {user.name} (ROLECALL_SANDBOX_USER), who cannot enter {blocked}. "
+                    f"Run `chmod o+x {blocked}`, choose a data directory others may "
+                    "enter (e.g. /var/lib/rolecall), or run Rolecall as an unprivileged "
+                    "user"
+                ]
+            )
+
     def refuse_unsafe(self) -> None:
         """Refuse settings that would silently weaken the trust boundary."""
         if self.sandbox == "none" and not self.allow_unsafe_sandbox:
@@ -191,6 +256,21 @@ class Settings(BaseSettings):
                     "set ROLECALL_ALLOW_UNSAFE_SANDBOX=true as well if you really mean it"
                 ]
             )
+        if self.sandbox == "bwrap":
+            try:
+                self.sandbox_run_as()
+            except SandboxError as exc:
+                raise SettingsError([f"ROLECALL_SANDBOX_USER: {exc}"]) from None
+
+
+def _plain(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None
+
+
+def default_data_dir() -> Path:
+    """`./data`; as root `/var/lib/rolecall`, which the sandbox user can enter (the
+    working directory of a root shell, `/root`, is closed to everyone else)."""
+    return Path("/var/lib/rolecall") if os.geteuid() == 0 else Path("data")
 
 
 def _split_list(value: str) -> list[str]:

@@ -23,14 +23,16 @@ from agents.redact import Redactor
 from agents.sandbox import Sandbox, make_sandbox
 from agents.tools import Toolbox
 from bot import render
+from bot.admission import admit
 from bot.cancel import CancelWatcher, cancel_requested
 from bot.control import COMMANDS, run_control
+from bot.failures import explain_failure
 from bot.github import GitHubApp, RepoClient
 from bot.jobcontext import Context, JobParked, JobSkipped, JobStopped, Services
 from bot.ledger import Job, open_ledger
-from bot.loopbreaker import claim_the_answer, sent_by_itself, stop_runaway_thread
+from bot.loopbreaker import claim_the_answer
 from bot.playbooks import PLAYBOOKS, Playbook
-from bot.providers import provider_for, provider_keys
+from bot.providers import provider_for
 from bot.repo_setup import load_setup, role_for_job
 from bot.role_settings import limits_for, model_for
 from bot.settings import Settings
@@ -64,12 +66,10 @@ def run_job(job_id: int, settings: Settings) -> None:
         else:
             ledger.update_job(job_id, state="skipped", outcome="already replied on this thread")
     elif isinstance(decision, StartJob) and decision.kind in PLAYBOOKS:
-        if sent_by_itself(ledger, job, svc.app.bot_login):
-            return
-        if not stop_runaway_thread(ledger, job, repo, settings.max_jobs_per_thread_per_hour):
+        if admit(svc, job, decision, repo):  # writers only, within the loop breaker
             Worker(svc, PLAYBOOKS[decision.kind]).run(Context(job, decision, repo, redact))
     elif isinstance(decision, StartJob) and decision.kind in COMMANDS:  # /help, /cancel, …
-        if not stop_runaway_thread(ledger, job, repo, settings.max_jobs_per_thread_per_hour):
+        if admit(svc, job, decision, repo):
             run_control(svc, Context(job, decision, repo, redact))
     else:
         ledger.update_job(job_id, state="failed", outcome=f"no playbook for {decision!r}")
@@ -111,7 +111,7 @@ class Worker:
             stopped = JobStopped(f"Cancelled by @{who}.", state="cancelled")
         except Exception as exc:
             log.exception("job %s failed in %s", ctx.job.id, ctx.phase)
-            stopped = JobStopped(_explain(exc))
+            stopped = JobStopped(explain_failure(exc))
         finally:
             self.finish(ctx, stopped)
             if not isinstance(stopped, JobParked):
@@ -191,6 +191,7 @@ class Worker:
                 allow_unsafe=self.settings.allow_unsafe_sandbox,
                 mirror=ctx.mirror,
                 egress_dir=egress.directory if egress is not None else None,
+                run_as=self.settings.sandbox_run_as(),
             )
         except BaseException:
             if egress is not None:
@@ -314,20 +315,11 @@ def _github_app(settings: Settings) -> GitHubApp:
 
 
 def _redactor(settings: Settings) -> Redactor:
-    """Knows every secret this process holds, so none of them is ever posted or logged."""
-    secrets = [
-        _secret(settings.webhook_secret),
-        _secret(settings.webhook_secret_previous),
-        _secret(settings.anthropic_api_key),
-        *provider_keys(settings),
-        settings.private_key_pem(),
-    ]
-    return Redactor(s for s in secrets if s)
+    """Knows every secret this process holds, so none of them is ever posted or logged.
 
-
-def _secret(value: object) -> str | None:
-    getter = getattr(value, "get_secret_value", None)
-    return getter() if getter else None
+    The list is the one the log filter gets (`Settings.known_secrets`).
+    """
+    return Redactor(settings.known_secrets())
 
 
 def _asked_with(decision: StartJob) -> str:
@@ -363,8 +355,3 @@ def _stop_reason(result: RunResult) -> str:
 
 def _stop_state(result: RunResult) -> str:
     return "cancelled" if result.stop == "cancelled" else "failed"
-
-
-def _explain(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}"[:500] if text else type(exc).__name__

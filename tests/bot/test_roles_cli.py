@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import shutil
+import string
 from pathlib import Path
 
 import pytest
@@ -292,7 +294,8 @@ def test_check_reports_one_line_per_problem_and_exits_one(
     assert out.splitlines() == [
         f"{folder}/generated.md: frontmatter is not valid YAML (line 3: mapping values are "
         "not allowed here); read it line by line",
-        f"{folder}/leaky.md: role file contains a credential (redacted)",
+        f"{folder}/leaky.md: line 5 holds a credential (redacted wherever Rolecall posts "
+        "it; move it to a secret store): Use [REDACTED]",
         f"{folder}/provider.md: {model_error('nosuch,m1')}",
         f"{folder}/security-fixer.agent.md: tool 'github/*' ignored: MCP servers are not "
         "available to roles",
@@ -357,3 +360,36 @@ def test_roles_without_a_subcommand_prints_usage(capsys: pytest.CaptureFixture[s
     assert code == 2
     assert out == ""
     assert "list" in err and "show" in err and "check" in err
+
+
+def test_check_names_each_line_that_holds_a_secret_shaped_value(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    secret = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(30))
+    secret += "Zz9"
+    path = make_repo(
+        tmp_path,
+        {
+            "deployer.md": (
+                "---\nname: deployer\ndescription: deploys\n---\n"
+                "Deploy the app. The environment is:\n\n"
+                f"BETTER_AUTH_SECRET={secret}\n"
+                "BETTER_AUTH_URL=http://localhost:3000\n"
+                f'export DATABASE_URL="postgres://app:{secret[:12]}@db/app"\n'
+                "API_KEY=changeme\n"
+            )
+        },
+    )
+    code, out, err = run(capsys, "roles", "check", str(path / "deployer.md"))
+    assert code == 1
+    hint = "holds a credential (redacted wherever Rolecall posts it; move it to a secret store)"
+    assert out.splitlines() == [
+        f"{path}/deployer.md: line 7 {hint}: BETTER_AUTH_SECRET=[REDACTED]",
+        f'{path}/deployer.md: line 9 {hint}: export DATABASE_URL="postgres://app:[REDACTED]@db/app"',
+    ]
+    assert secret[:12] not in out + err
+    assert err == "checked 1 role file(s): 2 problem(s)\n"
+    # What `roles show` prints is redacted the same way.
+    _, shown, _ = run(capsys, "roles", "show", str(path / "deployer.md"), "--json")
+    assert secret[:12] not in shown
+    assert "BETTER_AUTH_SECRET=[REDACTED]" in json.loads(shown)["instructions"]

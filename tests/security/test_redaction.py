@@ -9,13 +9,18 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 
+from agents import workspace
 from agents.redact import REDACTED, Redactor, find_secrets
 from bot.cli import configure_logging
+from bot.failures import explain_failure
 from bot.settings import Settings
 
 
@@ -142,3 +147,61 @@ def test_logs_are_redacted_tracebacks_included(
     for secret in (token, *CONFIGURED.values(), *PEM_BODY):
         assert secret not in written
         assert not [f for f in fragments(secret) if f in "".join(written.split())]
+
+
+def test_the_log_filter_knows_every_secret_the_settings_hold(
+    capsys: pytest.CaptureFixture[str], root_logging: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Values of no known format: only the settings say they are secrets.
+    gateway_key = "gw-" + _alnum(24)
+    database_password = "db-" + _alnum(16)
+    queue_password = "q-" + _alnum(16)
+    gateway = {"gateway": {"base_url": "https://llm.example.com", "api_key": gateway_key}}
+    monkeypatch.setenv("ROLECALL_PROVIDERS", json.dumps(gateway))
+    monkeypatch.setenv(
+        "ROLECALL_DATABASE_URL", f"postgresql://rolecall:{database_password}@db:5432/rolecall"
+    )
+    monkeypatch.setenv("ROLECALL_QUEUE_URL", f"redis://:{queue_password}@cache:6379/0")
+    configure_logging(Settings())
+    log = logging.getLogger("rolecall.test")
+    log.warning("the gateway refused %s", gateway_key)
+    log.warning("could not log in with %s, then with %s", database_password, queue_password)
+    written = capsys.readouterr().err
+    assert "the gateway refused" in written and written.count(REDACTED) == 3
+    for secret in (gateway_key, database_password, queue_password):
+        assert secret not in written
+
+
+def test_what_is_posted_about_a_failure_is_in_rolecalls_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], root_logging: None
+) -> None:
+    """A git error quoting a host file, an OSError naming a host path, a parser error
+    quoting its input: the tracking comment names the kind of failure, never the text;
+    git's own words go to the (redacted) log."""
+    value = _alnum(24)
+    git_dir = tmp_path / "mirror.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(git_dir)], check=True, timeout=30)
+    # What git quotes when a file it reads is not what it expects (how a host file's
+    # password line reached a public comment before).
+    (git_dir / "packed-refs").write_text(f"DB_PASSWORD={value}\n")
+    configure_logging(Settings())
+    with pytest.raises(workspace.GitError) as git_error:
+        workspace.run_git(["for-each-ref"], git_dir=git_dir)
+    # git did quote the line (its stderr is kept on the error, already redacted).
+    assert "packed-refs: DB_PASSWORD=[REDACTED]" in git_error.value.stderr
+    posted = explain_failure(git_error.value)
+    assert posted.startswith("`git for-each-ref` failed (exit 128).")
+    assert value not in posted and "DB_PASSWORD" not in posted and str(tmp_path) not in posted
+    logged = capsys.readouterr().err
+    assert "unexpected line in" in logged and "DB_PASSWORD=[REDACTED]" in logged
+    assert value not in logged
+
+    host_file = tmp_path / "etc" / f"credentials-{value}.env"
+    with pytest.raises(OSError) as os_error:
+        host_file.read_text()
+    with pytest.raises(yaml.YAMLError) as parse_error:
+        yaml.safe_load(f"db_password: [{value}\n")
+    for error in (os_error.value, parse_error.value):
+        posted = explain_failure(error)
+        assert value not in posted and str(tmp_path) not in posted, posted
+        assert "Rolecall's log" in posted
