@@ -55,6 +55,7 @@ class RepoInfo:
     full_name: str
     default_branch: str
     clone_url: str
+    id: int  # stays with the repository through renames and transfers; a name does not
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,7 @@ class RepoClient:
         self.full_name = full_name
         self._app = app
         self._installation_id = installation_id
+        self.installation_id = installation_id
         self._permissions = permissions
         self._redact = redact
         self._lock = threading.Lock()
@@ -304,7 +306,7 @@ class RepoClient:
 
     def info(self) -> RepoInfo:
         repo = self.rest.repos.get(self.owner, self.name).parsed_data
-        return RepoInfo(repo.full_name, repo.default_branch, repo.clone_url)
+        return RepoInfo(repo.full_name, repo.default_branch, repo.clone_url, repo.id)
 
     def branch_sha(self, branch: str) -> str:
         return str(self.rest.repos.get_branch(self.owner, self.name, branch).parsed_data.commit.sha)

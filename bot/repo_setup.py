@@ -31,14 +31,25 @@ def bind_default_branch(svc: Services, ctx: Context) -> Path:
     ctx.info = ctx.info or ctx.repo.info()
     ctx.base_sha = ctx.base_sha or ctx.repo.branch_sha(ctx.info.default_branch)
     if ctx.mirror is None:
-        ctx.mirror = workspace.sync_mirror(
-            svc.settings.data_dir,
-            ctx.repo.owner,
-            ctx.repo.name,
-            ctx.info.clone_url,
-            ctx.repo.token(),
-        )
+        ctx.mirror = fetch_mirror(svc, ctx)
     return ctx.mirror
+
+
+def fetch_mirror(svc: Services, ctx: Context) -> Path:
+    """The job's repository's mirror, fetched now.
+
+    Mirrors are kept by installation and repository id, never by name: a repository
+    renamed, transferred or deleted and re-created under the same name by someone else
+    never shares an object store, which the sandbox sees read-only, with another.
+    """
+    assert ctx.info is not None
+    return workspace.sync_mirror(
+        svc.settings.data_dir,
+        f"installation-{ctx.repo.installation_id}",
+        f"repository-{ctx.info.id}",
+        ctx.info.clone_url,
+        ctx.repo.token(),
+    )
 
 
 def load_setup(svc: Services, ctx: Context) -> RepoSetup:

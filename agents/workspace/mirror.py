@@ -50,11 +50,16 @@ def branch_name(issue_number: int, title: str) -> str:
     return f"rolecall/issue-{issue_number}-{slug}" if slug else f"rolecall/issue-{issue_number}"
 
 
-def mirror_path(data_dir: Path, owner: str, name: str) -> Path:
-    """Where the mirror of `owner/name` lives; the names are checked to stay in the dir."""
-    owner = check_segment(owner, "owner")
+def mirror_path(data_dir: Path, group: str, name: str) -> Path:
+    """Where a mirror lives: `mirrors/<group>/<name>.git`, checked to stay in the dir.
+
+    The caller picks the two segments; Rolecall's worker uses the installation and
+    repository ids (bot.repo_setup.fetch_mirror), so no two repositories, and no two
+    installations, ever share the object store a sandbox is shown.
+    """
+    group = check_segment(group, "owner")
     name = check_segment(name, "name")
-    return Path(data_dir).resolve() / "mirrors" / owner / f"{name}.git"
+    return Path(data_dir).resolve() / "mirrors" / group / f"{name}.git"
 
 
 @contextmanager
@@ -76,7 +81,7 @@ def _is_repo(git_dir: Path) -> bool:
 
 def sync_mirror(
     data_dir: Path,
-    owner: str,
+    group: str,
     name: str,
     clone_url: str,
     token: str,
@@ -90,7 +95,7 @@ def sync_mirror(
     leaves a half-cloned mirror where the next job would trust it.
     """
     check_url(clone_url)
-    mirror = mirror_path(data_dir, owner, name)
+    mirror = mirror_path(data_dir, group, name)
     mirror.parent.mkdir(parents=True, exist_ok=True)
     with mirror_lock(mirror, exclusive=True):
         if _is_repo(mirror):

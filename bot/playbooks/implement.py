@@ -14,6 +14,7 @@ from bot.ci_gate import granted_paths, with_ci_marker
 from bot.jobcontext import Context, JobStopped, Services
 from bot.playbooks.role_jobs import post_answer, route_before_acknowledging
 from bot.playbooks.words import agent_words
+from bot.repo_setup import fetch_mirror
 from bot.trust import outgoing_refusal
 from bot.turns import wait_turn
 from handlers.guards import filter_to_trigger_time, has_write
@@ -42,13 +43,7 @@ class Implement:
     def prepare(self, svc: Services, ctx: Context) -> None:
         """The cached mirror, fetched; a fresh checkout at the bound SHA on our branch."""
         assert ctx.info is not None
-        ctx.mirror = workspace.sync_mirror(
-            svc.settings.data_dir,
-            ctx.repo.owner,
-            ctx.repo.name,
-            ctx.info.clone_url,
-            ctx.repo.token(),
-        )
+        ctx.mirror = fetch_mirror(svc, ctx)
         ctx.worktree = svc.settings.data_dir / "worktrees" / f"job-{ctx.job_id}"
         if ctx.worktree.exists():  # left by an interrupted attempt
             workspace.remove_worktree(ctx.worktree)

@@ -11,6 +11,7 @@ from agents import workspace
 from bot.github import PullInfo
 from bot.jobcontext import Context, JobStopped, Services
 from bot.playbooks.implement import INSTRUCTION_FILES
+from bot.repo_setup import fetch_mirror
 
 
 def bind_open_pull(ctx: Context) -> PullInfo:
@@ -39,9 +40,7 @@ def fresh_checkout(svc: Services, ctx: Context, sha: str, branch: str, *, existi
 
 def sync_mirror(svc: Services, ctx: Context) -> None:
     assert ctx.info is not None
-    ctx.mirror = workspace.sync_mirror(
-        svc.settings.data_dir, ctx.repo.owner, ctx.repo.name, ctx.info.clone_url, ctx.repo.token()
-    )
+    ctx.mirror = fetch_mirror(svc, ctx)
 
 
 def default_branch_instructions(ctx: Context) -> dict[str, str]:

@@ -233,6 +233,20 @@ class GitHubStandIn:
                 repo.installation_id = self._install(owner).id
         return repo.full_name
 
+    def rename_repo(self, full_name: str, new_name: str) -> str:
+        """The owner renames a repository: its id, history and installation stay; the old
+        name is free for a new repository (GitHub's redirect from it is not modelled)."""
+        with self._state.lock:
+            repo = self._state.repo(full_name)
+            if f"{repo.owner.login}/{new_name}".lower() in self._state.repos:
+                raise ValueError(f"{repo.owner.login}/{new_name} already exists")
+            path = repo.path.with_name(f"{new_name}.git")
+            repo.path.rename(path)
+            del self._state.repos[repo.full_name.lower()]
+            repo.name, repo.path = new_name, path
+            self._state.repos[repo.full_name.lower()] = repo
+            return repo.full_name
+
     def _install(self, account: User) -> Installation:
         for inst in self._state.installations.values():
             if inst.account is account:

@@ -9,6 +9,7 @@ own commit, and leave every host file as it was.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +88,36 @@ def test_links_and_fifos_planted_in_git_gain_the_agent_nothing(world: World) -> 
     assert not [body for body in posted if "host-secret-value" in body]
     # The other issue is untouched: no closing keyword left with the push.
     assert world.github.issue(REPO, other)["state"] == "open"
+
+
+def test_a_repository_reborn_under_a_known_name_shares_no_objects_with_the_old_one(
+    world: World,
+) -> None:
+    """Mirrors are kept by repository id: a name freed by a rename and taken by a new
+    repository never shows the new one's sandbox the old one's private history."""
+    name = f"octo/reborn-{uuid.uuid4().hex[:6]}"
+    world.github.create_repo(name, files={"OLD.md": "old history\n"})
+    world.github.set_permission(name, "alice", "write")
+    old = int(world.github.open_issue(name, "alice", "Warm the mirror", "Anything."))
+    world.github.comment(name, "alice", old, "/implement")
+    world.settle()
+    secret = world.git("rev-parse", "main", repo=name)
+    world.github.rename_repo(name, name.split("/")[1] + "-renamed")
+    world.github.create_repo(name, files={"NEW.md": "new\n"})
+    world.github.set_permission(name, "alice", "write")
+
+    probe = f"git -C /rolecall/mirror.git cat-file -t {secret} || echo ABSENT"
+    looks = [tool_use("Bash", {"command": probe})]
+    seen: list[str] = []
+
+    def respond(request: dict[str, Any]) -> Turn | Any:
+        done = sum(1 for m in request["messages"] if m["role"] == "assistant")
+        if done:
+            seen.append(str(request["messages"][-1]["content"]))
+        return looks[done] if done < len(looks) else text("Nothing to change.")
+
+    world.model.respond_with(respond)
+    number = int(world.github.open_issue(name, "alice", "Look around", "Anything."))
+    world.github.comment(name, "alice", number, "/implement")
+    world.settle()
+    assert seen and "ABSENT" in seen[0] and "commit" not in seen[0], seen
