@@ -157,19 +157,16 @@ def remove_worktree(worktree: Path) -> None:
 
 
 def _remove_tree(path: Path) -> None:
-    subprocess.run(
-        ["chmod", "-R", "u+rwx", "--", str(path)],
-        check=False,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=_REMOVE_TIMEOUT,
-    )
-    subprocess.run(
-        ["rm", "-rf", "--one-file-system", "--", str(path)],
-        check=True,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        timeout=_REMOVE_TIMEOUT,
-    )
+    """Make every directory writable (the agent may have locked some), then delete."""
+    for argv, must_succeed in (
+        (["chmod", "-R", "u+rwx", "--", str(path)], False),
+        (["rm", "-rf", "--one-file-system", "--", str(path)], True),
+    ):
+        subprocess.run(
+            argv,
+            check=must_succeed,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=_REMOVE_TIMEOUT,
+        )
