@@ -58,7 +58,6 @@ import re
 import selectors
 import shutil
 import signal
-import stat
 import subprocess
 import threading
 import time
@@ -83,6 +82,7 @@ from agents.sandbox_limits import (
     disk_usage,
     wrap_command,
 )
+from agents.sandbox_user import SandboxUser, unreachable_by
 from agents.seccomp import filter_program
 from agents.workspace.checkout import SANDBOX_MIRROR
 
@@ -160,58 +160,6 @@ def sandbox_environment(extra: Mapping[str, str] | None) -> dict[str, str]:
             )
         env[name] = value
     return env
-
-
-@dataclass(frozen=True)
-class SandboxUser:
-    """The unprivileged host user sandboxed commands run as when Rolecall runs as root.
-
-    Inside its namespace the agent is still uid 0 to itself, but to the host kernel it
-    is this user: what it writes is this user's, and root's files are not its own.
-    """
-
-    name: str
-    uid: int
-    gid: int
-
-    @classmethod
-    def named(cls, name: str) -> SandboxUser:
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            raise SandboxError(
-                f"no user {name!r} on this machine for the sandbox; create it "
-                "(useradd --system) or set ROLECALL_SANDBOX_USER to one that exists"
-            ) from None
-        if entry.pw_uid == 0:
-            raise SandboxError(f"the sandbox user {name!r} is root; name an unprivileged one")
-        return cls(name, entry.pw_uid, entry.pw_gid)
-
-    @property
-    def ids(self) -> tuple[int, int]:
-        return self.uid, self.gid
-
-
-def unreachable_by(path: Path, user: SandboxUser) -> Path | None:
-    """The first directory on the way to `path` that `user` may not enter, if any.
-
-    bubblewrap, started as `user`, resolves each directory it binds by its path, so
-    every parent must be searchable by that user (mode bits, as root sees them).
-    """
-    for directory in [*reversed(Path(path).absolute().parents), Path(path).absolute()]:
-        try:
-            info = directory.stat()
-        except OSError:
-            return directory
-        if info.st_uid == user.uid:
-            bit = stat.S_IXUSR
-        elif info.st_gid == user.gid:
-            bit = stat.S_IXGRP
-        else:
-            bit = stat.S_IXOTH
-        if not info.st_mode & bit:
-            return directory
-    return None
 
 
 class _Execution:

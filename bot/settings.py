@@ -19,7 +19,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.redact.judging import looks_secret
-from agents.sandbox import SandboxError, SandboxUser, unreachable_by
+from agents.sandbox_user import SandboxUser, SandboxUserError, unreachable_by
 from bot.providers import PROVIDERS_EXAMPLE, ProviderSettings, check_providers
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -259,7 +259,7 @@ class Settings(BaseSettings):
         if self.sandbox == "bwrap":
             try:
                 self.sandbox_run_as()
-            except SandboxError as exc:
+            except SandboxUserError as exc:
                 raise SettingsError([f"ROLECALL_SANDBOX_USER: {exc}"]) from None
 
 

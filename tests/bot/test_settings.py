@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.settings import Settings, SettingsError, get_settings
+from tests.helpers import enterable_dir
 
 
 def settings(**values: Any) -> Settings:
@@ -76,3 +78,31 @@ def test_a_worker_needs_app_credentials_but_no_webhook_secret() -> None:
         "APP_ID",
         "PRIVATE_KEY or PRIVATE_KEY_PATH",
     ]
+
+
+def test_a_sandbox_user_that_cannot_be_used_is_refused_at_start() -> None:
+    """Run as root, Rolecall drops sandboxed commands to ROLECALL_SANDBOX_USER; run as
+    anyone else there is no one to drop to, and the setting is not consulted."""
+    for name, said in (("no-such-user-here", "no user"), ("root", "is root")):
+        if os.geteuid() != 0:
+            assert get_settings(sandbox_user=name).sandbox_run_as() is None
+            continue
+        with pytest.raises(SettingsError) as refused:
+            get_settings(sandbox_user=name)
+        [line] = refused.value.lines
+        assert line.startswith("ROLECALL_SANDBOX_USER:") and said in line, line
+
+
+def test_a_data_dir_the_sandbox_user_cannot_enter_is_refused_with_the_fix() -> None:
+    private = enterable_dir("settings") / "private"
+    private.mkdir(mode=0o700)
+    settings = get_settings(data_dir=private / "data")
+    if os.geteuid() != 0:
+        settings.check_sandbox_reach()  # Rolecall's own user owns it: nothing to drop to
+        return
+    with pytest.raises(SettingsError) as refused:
+        settings.check_sandbox_reach()
+    [line] = refused.value.lines
+    assert f"nobody (ROLECALL_SANDBOX_USER), who cannot enter {private}" in line, line
+    assert f"chmod o+x {private}" in line, line
+    get_settings(data_dir=private.parent / "data").check_sandbox_reach()  # enterable: fine
