@@ -171,18 +171,22 @@ def _marked(block: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _mark_last_block(message: Mapping[str, Any]) -> dict[str, Any]:
-    content = message.get("content")
-    if isinstance(content, str):
-        blocks: list[Any] = [{"type": "text", "text": content}] if content else []
-    else:
-        blocks = list(content or [])
+    blocks = list(message.get("content") or [])  # already blocks (_strip_marks)
     if blocks and isinstance(blocks[-1], Mapping):
         blocks[-1] = _marked(blocks[-1])
     return {**message, "content": blocks}
 
 
 def _strip_marks(message: Mapping[str, Any]) -> dict[str, Any]:
+    """`message` without cache marks, its content always as blocks.
+
+    A string content is written as the one text block it stands for, whether or not
+    this turn marks it: sent once as a marked block and later as a string, the same
+    message would change the prompt's prefix between turns.
+    """
     content = message.get("content")
+    if isinstance(content, str):
+        return {**message, "content": [{"type": "text", "text": content}] if content else []}
     if not isinstance(content, list):
         return dict(message)
     return {

@@ -102,6 +102,12 @@ def _ttl_of(block: Any) -> str | None:
     return None
 
 
+def _as_text_block(text: str) -> dict[str, str]:
+    """A string where the API takes blocks is shorthand for one text block, and the API
+    caches what it stands for: the same prefix either way."""
+    return {"type": "text", "text": text}
+
+
 def flatten_prompt(body: Mapping[str, Any]) -> list[PromptBlock]:
     """The request's prompt as the API caches it: tools, then system, then messages."""
     blocks: list[PromptBlock] = []
@@ -109,9 +115,8 @@ def flatten_prompt(body: Mapping[str, Any]) -> list[PromptBlock]:
         blocks.append(PromptBlock(_canonical(["tool", tool]), block_tokens(tool), _ttl_of(tool)))
     system = body.get("system")
     if isinstance(system, str):
-        if system:
-            blocks.append(PromptBlock(_canonical(["system", system]), block_tokens(system), None))
-    elif isinstance(system, list):
+        system = [_as_text_block(system)] if system else []
+    if isinstance(system, list):
         for part in system:
             blocks.append(
                 PromptBlock(_canonical(["system", part]), block_tokens(part), _ttl_of(part))
@@ -119,7 +124,7 @@ def flatten_prompt(body: Mapping[str, Any]) -> list[PromptBlock]:
     for index, message in enumerate(body.get("messages") or []):
         role = message.get("role")
         content = message.get("content")
-        parts = [content] if isinstance(content, str) else list(content or [])
+        parts = [_as_text_block(content)] if isinstance(content, str) else list(content or [])
         for part in parts:
             identity = _canonical(["message", index, role, part])
             blocks.append(PromptBlock(identity, block_tokens(part), _ttl_of(part)))

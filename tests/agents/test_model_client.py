@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -211,3 +212,40 @@ def test_key_from_the_environment_is_used_for_anthropic(
     with make_client(Provider("anthropic", ms.url, None), max_retries=0) as sdk:
         ModelClient(sdk).create(MODEL, "", [{"role": "user", "content": "Hi"}], [], 8)
     assert ms.requests[0].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_each_message_is_sent_the_same_way_on_every_turn(
+    ms: ModelStandIn, model: ModelClient
+) -> None:
+    """The brief is a string in the history; sent once as a marked block and later as a
+    plain string, the prompt's prefix changed between turns and its cache was rewritten."""
+    turns = [Turn([tool_use("Read", {"arg": f"f{i}"})]) for i in range(3)]
+    ms.script([*turns, "Done."])
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "Summarise the README."}]
+    for _ in range(4):
+        reply = model.create(MODEL, SYSTEM, messages, TOOLS, 1024)
+        calls = [b for b in reply.content if b.type == "tool_use"]
+        if not calls:
+            break
+        messages += [
+            {
+                "role": "assistant",
+                "content": [b.model_dump(exclude_none=True) for b in reply.content],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": calls[0].id, "content": "x"}],
+            },
+        ]
+
+    def unmarked(message: dict[str, Any]) -> Any:
+        content = message["content"]
+        if isinstance(content, str):
+            return content
+        return [{k: v for k, v in block.items() if k != "cache_control"} for block in content]
+
+    sent = [request.json["messages"] for request in ms.requests]
+    assert len(sent) == 4
+    for earlier, later in itertools.pairwise(sent):
+        for index, message in enumerate(earlier):
+            assert unmarked(later[index]) == unmarked(message), (index, later[index], message)

@@ -199,3 +199,17 @@ def test_one_hour_entries_must_come_first(client: anthropic.Anthropic) -> None:
     ]
     with pytest.raises(anthropic.BadRequestError, match="ttl '1h' must come before"):
         _ask(client, system=system)
+
+
+def test_a_string_is_the_one_text_block_it_stands_for(client: anthropic.Anthropic) -> None:
+    """`content: "…"` is shorthand for one text block: the cached prefix is the same."""
+    marked = [{"type": "text", "text": BIG, "cache_control": EPHEMERAL}]
+    later = {
+        "role": "user",
+        "content": [{"type": "text", "text": "Next?", "cache_control": EPHEMERAL}],
+    }
+    first = _ask(client, messages=[{"role": "user", "content": marked}])
+    assert first.cache_creation_input_tokens == estimate_tokens(BIG)
+    reply = {"role": "assistant", "content": "ok"}
+    second = _ask(client, messages=[{"role": "user", "content": BIG}, reply, later])
+    assert second.cache_read_input_tokens == estimate_tokens(BIG)
