@@ -82,7 +82,7 @@ from agents.sandbox_limits import (
     disk_usage,
     wrap_command,
 )
-from agents.sandbox_user import SandboxUser, unreachable_by
+from agents.sandbox_user import SandboxUser, running_as_host_root, unreachable_by
 from agents.seccomp import filter_program
 from agents.workspace.checkout import SANDBOX_MIRROR
 
@@ -272,8 +272,11 @@ class _ProcessRunner:
 
         The cap is set when the first command runs (the checkout plus the allowed
         growth); a command that starts above it (an earlier one was stopped) may shrink
-        the tree but not grow it further.
+        the tree but not grow it further. A worktree on a tmpfs of its own is capped by
+        the kernel (agents.workspace.volume) and is not walked at all.
         """
+        if os.path.ismount(self.worktree):
+            return WorktreeWatch.unneeded(self.worktree)
         now = disk_usage(self.worktree)
         if self._disk_cap is None:
             self._disk_cap = DiskUsage(
@@ -536,7 +539,7 @@ class BwrapSandbox(_ProcessRunner):
 
     def _hand_over(self, user: SandboxUser) -> None:
         """Run as `user`: the worktree becomes theirs (links changed, never followed)."""
-        if os.geteuid() != 0:
+        if not running_as_host_root():
             raise SandboxError(
                 f"only root can run the sandbox as {user.name}; Rolecall runs as "
                 f"{pwd.getpwuid(os.geteuid()).pw_name}, which already is unprivileged"

@@ -111,6 +111,13 @@ class WorktreeWatch:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="rolecall-disk", daemon=True)
 
+    @classmethod
+    def unneeded(cls, root: Path) -> WorktreeWatch:
+        """For a worktree the kernel caps (a tmpfs of its own): nothing to measure."""
+        watch = cls(root, DiskUsage(0, 0))
+        watch._stop.set()
+        return watch
+
     def start(self) -> WorktreeWatch:
         self._thread.start()
         return self

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.namespace import enter_private_mounts
 from bot.settings import Settings, SettingsError, get_settings
 
 log = logging.getLogger("rolecall.cli")
@@ -333,6 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 2
+    if argv is None and func in (serve_command, worker_command):
+        # Only a whole process (the console script) moves into a namespace of its own;
+        # a caller running a command in its own process (the tests) never is replaced.
+        enter_private_mounts(sys.argv[1:])
     try:
         return func(args)
     except SettingsError as exc:

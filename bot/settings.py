@@ -8,7 +8,6 @@ explicitly; nothing reads the environment at import time.
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -19,7 +18,13 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.redact.judging import looks_secret
-from agents.sandbox_user import SandboxUser, SandboxUserError, unreachable_by
+from agents.sandbox_user import (
+    SandboxUser,
+    SandboxUserError,
+    running_as_host_root,
+    unreachable_by,
+)
+from agents.workspace.volume import WorktreeVolume
 from bot.providers import PROVIDERS_EXAMPLE, ProviderSettings, check_providers
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -68,6 +73,11 @@ class Settings(BaseSettings):
     sandbox: Literal["bwrap", "none"] = Field(default="bwrap", validation_alias="ROLECALL_SANDBOX")
     allow_unsafe_sandbox: bool = Field(
         default=False, validation_alias="ROLECALL_ALLOW_UNSAFE_SANDBOX"
+    )
+    # How far a job's worktree may grow beyond its checkout: a kernel limit (a tmpfs of
+    # its own, agents.workspace.volume) when serve/worker run in their own namespace.
+    worktree_growth_mb: int = Field(
+        default=1024, ge=1, le=1024 * 1024, validation_alias="ROLECALL_WORKTREE_GROWTH_MB"
     )
     # Whom sandboxed commands run as on the host when Rolecall runs as root: by default
     # `nobody`, so root gains an agent nothing. Ignored (there is no one to drop to)
@@ -221,9 +231,13 @@ class Settings(BaseSettings):
             missing.append(f"PRIVATE_KEY_PATH: no file at {self.private_key_path}")
         return missing
 
+    def worktree_volume(self) -> WorktreeVolume | None:
+        """Each job's worktree as a capped tmpfs, where this process may mount one."""
+        return WorktreeVolume.if_available(self.worktree_growth_mb * 1024 * 1024, 100_000)
+
     def sandbox_run_as(self) -> SandboxUser | None:
         """The user to drop to for sandboxed commands: only when this process is root."""
-        if os.geteuid() != 0:
+        if not running_as_host_root():
             return None
         return SandboxUser.named(self.sandbox_user)
 
@@ -270,7 +284,7 @@ def _plain(secret: SecretStr | None) -> str | None:
 def default_data_dir() -> Path:
     """`./data`; as root `/var/lib/rolecall`, which the sandbox user can enter (the
     working directory of a root shell, `/root`, is closed to everyone else)."""
-    return Path("/var/lib/rolecall") if os.geteuid() == 0 else Path("data")
+    return Path("/var/lib/rolecall") if running_as_host_root() else Path("data")
 
 
 def _split_list(value: str) -> list[str]:

@@ -41,6 +41,7 @@ from agents.workspace.mirror import (
 from agents.workspace.push import PushRejected, PushResult, push
 from agents.workspace.snapshot import commit_all
 from agents.workspace.trees import is_dot_git
+from agents.workspace.volume import WorktreeVolume
 
 __all__ = [
     "SANDBOX_MIRROR",
@@ -49,6 +50,7 @@ __all__ = [
     "PushRejected",
     "PushResult",
     "WorkspaceError",
+    "WorktreeVolume",
     "branch_name",
     "branch_sha",
     "cancel_scope",

@@ -38,6 +38,7 @@ from agents.workspace.trees import (
     read_blobs,
     tree_entries,
 )
+from agents.workspace.volume import WorktreeVolume, is_volume, unmount
 
 # Where the sandbox sees the job's mirror (agents.sandbox binds it read-only there).
 SANDBOX_MIRROR = "/rolecall/mirror.git"
@@ -51,14 +52,21 @@ def host_git_dir(worktree: Path) -> Path:
 
 
 def create_worktree(
-    mirror: Path, worktree: Path, sha: str, branch: str, *, existing_branch: bool = False
+    mirror: Path,
+    worktree: Path,
+    sha: str,
+    branch: str,
+    *,
+    existing_branch: bool = False,
+    volume: WorktreeVolume | None = None,
 ) -> None:
     """A fresh checkout of `sha` on branch `branch`: host git dir, files, the agent's .git.
 
     For an issue job `branch` is new; for a PR job pass `existing_branch=True` and the
     PR head SHA the job was triggered at, after `fetch_branch`. The SHA is pinned: the
     worktree starts there even if the branch moved since. `worktree` must not exist
-    yet (or be an empty directory).
+    yet (or be an empty directory). With a `volume` the worktree is a tmpfs of its own,
+    sized to the checkout plus the growth the volume allows (agents.workspace.volume).
     """
     sha = check_sha(sha)
     branch = check_branch(branch)
@@ -71,6 +79,8 @@ def create_worktree(
         _remove_tree(git_dir)
     worktree.mkdir(parents=True, exist_ok=True)
     try:
+        if volume is not None:
+            volume.mount(worktree)
         with mirror_lock(mirror, exclusive=False):
             if not has_commit(mirror, sha):
                 raise WorkspaceError(f"commit {sha} is not in the mirror; sync it first")
@@ -79,6 +89,8 @@ def create_worktree(
             _init_host_git_dir(git_dir, mirror, sha, branch)
         _write_files(git_dir, worktree, sha)
         _write_agent_git_dir(git_dir, worktree, sha, branch)
+        if volume is not None:
+            volume.fit(worktree)
     except BaseException:
         remove_worktree(worktree)  # half a worktree is worse than none
         raise
@@ -146,9 +158,11 @@ def remove_worktree(worktree: Path) -> None:
 
     Read-only directories, trees nested past PATH_MAX and millions of entries are
     all handled by coreutils' fd-relative walk (`chmod -R`, `rm -rf`), which never
-    follows a symlink and never recurses in Python.
+    follows a symlink and never recurses in Python; a tmpfs worktree is unmounted.
     """
     worktree = Path(worktree).absolute()
+    if is_volume(worktree):
+        unmount(worktree)  # frees the tmpfs whole; the directory under it is empty
     for path in (worktree, host_git_dir(worktree)):
         if path.is_symlink():
             path.unlink()

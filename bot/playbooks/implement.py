@@ -48,7 +48,13 @@ class Implement:
         if ctx.worktree.exists():  # left by an interrupted attempt
             workspace.remove_worktree(ctx.worktree)
         ctx.worktree.parent.mkdir(parents=True, exist_ok=True)
-        workspace.create_worktree(ctx.mirror, ctx.worktree, ctx.base_sha, ctx.branch)
+        workspace.create_worktree(
+            ctx.mirror,
+            ctx.worktree,
+            ctx.base_sha,
+            ctx.branch,
+            volume=svc.settings.worktree_volume(),
+        )
 
     def brief(self, svc: Services, ctx: Context) -> str:
         """Instructions from the default branch; the issue thread as of the trigger."""

@@ -35,7 +35,14 @@ def fresh_checkout(svc: Services, ctx: Context, sha: str, branch: str, *, existi
     if ctx.worktree.exists():  # left by an interrupted attempt
         workspace.remove_worktree(ctx.worktree)
     ctx.worktree.parent.mkdir(parents=True, exist_ok=True)
-    workspace.create_worktree(ctx.mirror, ctx.worktree, sha, branch, existing_branch=existing)
+    workspace.create_worktree(
+        ctx.mirror,
+        ctx.worktree,
+        sha,
+        branch,
+        existing_branch=existing,
+        volume=svc.settings.worktree_volume(),
+    )
 
 
 def sync_mirror(svc: Services, ctx: Context) -> None:

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -112,7 +112,11 @@ class Rolecall:
         return self.log_path.read_text(errors="replace")[-5000:]
 
 
-def start_rolecall(stage: Stage, data_dir: Path, **overrides: str) -> Rolecall:
+def start_rolecall(
+    stage: Stage, data_dir: Path, *, wrapper: Sequence[str] = (), **overrides: str
+) -> Rolecall:
+    """`rolecall serve` on a free port, pointed at `stage`; `wrapper` runs before it
+    (e.g. `unshare --user --map-root-user`, to be an unprivileged user's Rolecall)."""
     port = free_port()
     data_dir = _enterable(data_dir)
     env = {
@@ -125,7 +129,7 @@ def start_rolecall(stage: Stage, data_dir: Path, **overrides: str) -> Rolecall:
     }
     log_path = data_dir / "serve.log"
     process = subprocess.Popen(
-        [rolecall_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [*wrapper, rolecall_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=data_dir,
         stdout=log_path.open("wb"),
