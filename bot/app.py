@@ -106,7 +106,8 @@ def _bot_login_learner(settings: Settings, endpoint: WebhookEndpoint) -> BotLogi
     def lookup() -> str:
         pem = settings.private_key_pem()
         assert pem is not None
-        return GitHubApp(app_id, pem, settings.github_api_url).bot_login()
+        with GitHubApp(app_id, pem, settings.github_api_url) as app:
+            return app.bot_login()
 
     def learned(login: str) -> None:
         endpoint.bot_login = login

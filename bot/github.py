@@ -2,7 +2,10 @@
 Rolecall uses.
 
 Every token is minted for the one repository and the permissions a job needs, so a
-job can touch nothing else. Everything posted passes through the job's `Redactor`.
+job can touch nothing else; the App keeps it for later jobs on that repository with
+those permissions until it is close to expiry. Everything posted passes through the
+job's `Redactor`. Calls go over one pooled keep-alive connection pool per installation
+(and one for the App itself), kept for the life of the process (`PooledTransport`).
 githubkit has no default timeout; every client here sets one, and turns off its HTTP
 cache, with which the timeout is silently ignored (hishel 1.x).
 """
@@ -11,14 +14,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit import AppAuthStrategy, GitHub, GitHubCore
+from githubkit.auth.base import BaseAuthStrategy
 from githubkit.exception import RequestFailed
 
 from agents.redact import Redactor
@@ -26,6 +30,11 @@ from agents.redact import Redactor
 log = logging.getLogger("rolecall.github")
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+# A token is replaced this long before GitHub's `expires_at` (an hour after minting), so
+# a call or a git push never starts with one about to lapse.
+REFRESH_MARGIN = timedelta(minutes=5)
+# Idle connections are kept this long; httpcore drops one the server closed before use.
+KEEPALIVE_EXPIRY = 30.0
 # What a job needs, and no more (see app.yml for why each is there).
 JOB_PERMISSIONS: dict[str, str] = {
     "contents": "write",
@@ -131,6 +140,88 @@ class ReviewRef:
     html_url: str
 
 
+class PooledTransport(httpx.BaseTransport):
+    """One keep-alive connection pool that outlives the HTTP clients githubkit builds on it.
+
+    Outside `with github:` githubkit builds an `httpx.Client` for every call and closes it
+    afterwards: a new TCP (and TLS) connection and a reloaded CA bundle per call, about
+    20x the cost of the call itself. `with github:` keeps a client, but in a ContextVar,
+    so only for the thread that entered it, and huey runs jobs on several threads.
+    Handed to githubkit as `transport=`, this pool is what every per-call client sends
+    through; the client's `close` leaves it open, and `shutdown` (the process stopping)
+    closes its connections. httpcore's pool is thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._pool = httpx.HTTPTransport(
+            limits=httpx.Limits(
+                max_connections=100,
+                max_keepalive_connections=20,
+                keepalive_expiry=KEEPALIVE_EXPIRY,
+            )
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._pool.handle_request(request)
+
+    def close(self) -> None:
+        """Called by each per-call client as it is closed: the pool stays open."""
+
+    def shutdown(self) -> None:
+        """Close every pooled connection (a later call would open a new one)."""
+        self._pool.close()
+
+
+@dataclass
+class _TokenSlot:
+    """One (installation, repository, permissions): its token, and a lock so one mints."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    token: InstallationToken | None = None
+
+    def fresh(self, now: datetime) -> InstallationToken | None:
+        if self.token is None or self.token.expires_at - now < REFRESH_MARGIN:
+            return None
+        return self.token
+
+
+class _InstallationAuth(httpx.Auth):
+    """Signs each request with the job's current token; once more with a new one when
+    `retry_with` says the answer was about the token (see `RepoClient._retry_with`).
+
+    GitHub answers 401 and 404 before doing anything, so sending the request again is
+    safe.
+    """
+
+    def __init__(
+        self,
+        current: Callable[[], InstallationToken],
+        retry_with: Callable[[InstallationToken, int], InstallationToken | None],
+    ) -> None:
+        self._current = current
+        self._retry_with = retry_with
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = self._current()
+        request.headers["Authorization"] = f"token {token.token}"
+        response = yield request
+        replacement = self._retry_with(token, response.status_code)
+        if replacement is not None:
+            request.headers["Authorization"] = f"token {replacement.token}"
+            yield request
+
+
+@dataclass(frozen=True)
+class _InstallationAuthStrategy(BaseAuthStrategy):
+    """githubkit's side of `_InstallationAuth`: asked for an auth flow per HTTP client."""
+
+    current: Callable[[], InstallationToken]
+    retry_with: Callable[[InstallationToken, int], InstallationToken | None]
+
+    def get_auth_flow(self, github: GitHubCore[Any]) -> httpx.Auth:
+        return _InstallationAuth(self.current, self.retry_with)
+
+
 _THREADS_QUERY = """
 query($owner: String!, $name: String!, $number: Int!, $after: String) {
   repository(owner: $owner, name: $name) {
@@ -151,17 +242,42 @@ mutation($threadId: ID!) {
 
 
 class GitHubApp:
-    """The App itself: authenticates as the App and mints installation tokens."""
+    """The App itself: authenticates as the App, mints installation tokens and keeps them.
+
+    One per process and App (`bot.worker`), shared by every job and thread: it holds the
+    pooled connections (one pool for the App's JWT calls, one per installation) and the
+    tokens, keyed by installation, repository and permissions, so a token is only ever
+    reused for exactly what it was minted for. `close` (or leaving `with`) closes the
+    connections.
+    """
 
     def __init__(self, app_id: int, private_key_pem: str, api_url: str) -> None:
         self.api_url = api_url
+        self._lock = threading.Lock()
+        self._app_transport = PooledTransport()
+        self._installation_transports: dict[int, PooledTransport] = {}
+        self._tokens: dict[tuple[int, str, tuple[tuple[str, str], ...]], _TokenSlot] = {}
         self._client = GitHub(
             AppAuthStrategy(app_id, private_key_pem),
             base_url=api_url,
             timeout=TIMEOUT,
             http_cache=False,
+            transport=self._app_transport,
         )
         self._bot_login: str | None = None
+
+    def __enter__(self) -> GitHubApp:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every pooled connection; tokens are kept (they are still valid)."""
+        with self._lock:
+            transports = [self._app_transport, *self._installation_transports.values()]
+        for transport in transports:
+            transport.shutdown()
 
     def bot_login(self) -> str:
         """`<slug>[bot]`, the login GitHub shows for everything the App does."""
@@ -175,13 +291,50 @@ class GitHubApp:
     def mint_token(
         self, installation_id: int, repo_name: str, permissions: dict[str, str]
     ) -> InstallationToken:
-        """A token for one repository with exactly `permissions`."""
+        """A new token for one repository with exactly `permissions`."""
         # githubkit types `permissions` as a TypedDict of known names; ours is a plain dict.
         response = self._client.rest.apps.create_installation_access_token(  # type: ignore[call-overload]
             installation_id, repositories=[repo_name], permissions=permissions
         )
         data = response.parsed_data
         return InstallationToken(token=data.token, expires_at=_as_utc(data.expires_at))
+
+    def installation_token(
+        self, installation_id: int, repo_name: str, permissions: dict[str, str]
+    ) -> InstallationToken:
+        """A token for one repository and `permissions`, minted only when none is fresh.
+
+        Jobs asking at once for the same key wait for one mint; other keys do not wait.
+        """
+        key = (installation_id, repo_name.casefold(), tuple(sorted(permissions.items())))
+        now = datetime.now(UTC)
+        with self._lock:
+            slot = self._tokens.get(key)
+            if slot is None:
+                self._forget_expired(now)
+                slot = self._tokens[key] = _TokenSlot()
+        with slot.lock:
+            token = slot.fresh(datetime.now(UTC))
+            if token is None:
+                token = slot.token = self.mint_token(installation_id, repo_name, permissions)
+            return token
+
+    def forget_token(self, token: InstallationToken) -> None:
+        """GitHub refused `token` before its time: the next caller gets a new one."""
+        with self._lock:
+            slots = list(self._tokens.values())
+        for slot in slots:
+            with slot.lock:
+                if slot.token is token:
+                    slot.token = None
+
+    def transport_for(self, installation_id: int) -> PooledTransport:
+        """The installation's connection pool, shared by every job on it."""
+        with self._lock:
+            transport = self._installation_transports.get(installation_id)
+            if transport is None:
+                transport = self._installation_transports[installation_id] = PooledTransport()
+            return transport
 
     def repo(
         self,
@@ -191,6 +344,13 @@ class GitHubApp:
         permissions: dict[str, str] | None = None,
     ) -> RepoClient:
         return RepoClient(self, installation_id, full_name, redact, permissions or JOB_PERMISSIONS)
+
+    def _forget_expired(self, now: datetime) -> None:
+        """Drop tokens past their expiry (and not being minted), so the cache stays small."""
+        for key, slot in list(self._tokens.items()):
+            token = slot.token
+            if token is not None and token.expires_at <= now and not slot.lock.locked():
+                del self._tokens[key]
 
 
 class BotLoginLearner:
@@ -248,9 +408,11 @@ class BotLoginLearner:
 
 
 class RepoClient:
-    """One repository through an installation token that is re-minted before it expires."""
+    """One repository for one job, through the App's shared token for it (see `GitHubApp`).
 
-    REFRESH_MARGIN = timedelta(minutes=5)
+    Every token this client uses is added to the job's `Redactor` as it first sees it,
+    also one another job minted.
+    """
 
     def __init__(
         self,
@@ -263,43 +425,72 @@ class RepoClient:
         self.owner, self.name = full_name.split("/", 1)
         self.full_name = full_name
         self._app = app
-        self._installation_id = installation_id
         self.installation_id = installation_id
-        self._permissions = permissions
+        self._permissions = dict(permissions)
         self._redact = redact
         self._lock = threading.Lock()
-        self._token: InstallationToken | None = None
-        self._client: GitHub[TokenAuthStrategy] | None = None
+        self._seen: InstallationToken | None = None
+        self._token_answered = False  # GitHub has accepted a token of this job's
+        # One githubkit client for the job: each request is signed with the token the
+        # call's `rest`/`graphql` just made sure of, and sent through the installation's pool.
+        self._client = GitHub(
+            _InstallationAuthStrategy(self._current_token, self._retry_with),
+            base_url=app.api_url,
+            timeout=TIMEOUT,
+            http_cache=False,
+            transport=app.transport_for(installation_id),
+        )
 
     # -- auth -------------------------------------------------------------------------
 
     def token(self) -> str:
         """A live installation token (also for git, which receives it via its environment)."""
+        return self._live_token().token
+
+    def _live_token(self) -> InstallationToken:
+        """The App's token for this repository and permissions, known to the job's redactor.
+
+        Asked before every call (`rest`, `graphql`), outside the request, so a failed
+        mint raises as GitHub's answer (`RequestFailed`), as it always did.
+        """
+        token = self._app.installation_token(self.installation_id, self.name, self._permissions)
         with self._lock:
-            now = datetime.now(UTC)
-            if self._token is None or self._token.expires_at - now < self.REFRESH_MARGIN:
-                self._token = self._app.mint_token(
-                    self._installation_id, self.name, self._permissions
-                )
-                self._redact.add(self._token.token)
-                self._client = GitHub(
-                    TokenAuthStrategy(self._token.token),
-                    base_url=self._app.api_url,
-                    timeout=TIMEOUT,
-                    http_cache=False,
-                )
-            return self._token.token
+            if self._seen is not token:
+                self._redact.add(token.token)
+                self._seen = token
+        return token
+
+    def _current_token(self) -> InstallationToken:
+        with self._lock:
+            seen = self._seen
+        return seen if seen is not None else self._live_token()
+
+    def _replace_token(self, refused: InstallationToken) -> InstallationToken:
+        self._app.forget_token(refused)
+        return self._live_token()
+
+    def _retry_with(self, token: InstallationToken, status: int) -> InstallationToken | None:
+        """A new token to send the request again with, when the answer was about `token`.
+
+        401: GitHub no longer takes it before its time (revoked, installation changed).
+        404 on the job's first call: a cached token covers the repository that had this
+        name when it was minted; renamed away and re-created, the name is another
+        repository, which that token does not reach. Later 404s are about what was asked.
+        """
+        with self._lock:
+            first, self._token_answered = not self._token_answered, True
+        if status == 401 or (status == 404 and first):
+            return self._replace_token(token)
+        return None
 
     @property
     def rest(self) -> Any:
-        self.token()
-        assert self._client is not None
+        self._live_token()
         return self._client.rest
 
     @property
     def graphql(self) -> Any:
-        self.token()
-        assert self._client is not None
+        self._live_token()
         return self._client.graphql
 
     # -- reads ------------------------------------------------------------------------

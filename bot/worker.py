@@ -10,6 +10,7 @@ comment is rewritten with the outcome and the ledger row holds the final state.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from functools import partial
@@ -301,17 +302,38 @@ class Worker:
 
 
 _APPS: dict[tuple[str, int], GitHubApp] = {}
+_APPS_LOCK = threading.Lock()
 
 
 def _github_app(settings: Settings) -> GitHubApp:
-    """One App client per process and App, so the bot's login is looked up once."""
+    """One App client per process and App, shared by every job and worker thread.
+
+    It holds what is worth keeping between jobs: the bot's login, the pooled keep-alive
+    connections (one pool per installation) and the installation tokens, reused until
+    close to expiry (`bot.github.GitHubApp`). Its connections are closed as the process
+    exits, after `serve` or `worker` has stopped its workers.
+    """
     pem = settings.private_key_pem()
     if settings.app_id is None or pem is None:
         raise RuntimeError("APP_ID and PRIVATE_KEY are needed to run jobs")
     key = (settings.github_api_url, settings.app_id)
-    if key not in _APPS:
-        _APPS[key] = GitHubApp(settings.app_id, pem, settings.github_api_url)
-    return _APPS[key]
+    with _APPS_LOCK:
+        if key not in _APPS:
+            _APPS[key] = GitHubApp(settings.app_id, pem, settings.github_api_url)
+        return _APPS[key]
+
+
+def close_github_apps() -> None:
+    """Close the pooled GitHub connections of every App client this process built."""
+    with _APPS_LOCK:
+        apps = list(_APPS.values())
+        _APPS.clear()
+    for app in apps:
+        app.close()
+
+
+# `serve` and `worker` return (their workers stopped) before the interpreter exits.
+atexit.register(close_github_apps)
 
 
 def _redactor(settings: Settings) -> Redactor:

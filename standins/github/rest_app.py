@@ -1,4 +1,5 @@
-"""REST: the App and its installations (`/app/...`, `/installation/repositories`).
+"""REST: the App and its installations (`/app/...`, `/installation/repositories`,
+`DELETE /installation/token`).
 
 The JWT-only endpoints refuse installation tokens and vice versa, as GitHub does;
 `access_tokens` honours `repositories`, `repository_ids` and `permissions` so a
@@ -139,3 +140,12 @@ def installation_repositories(svc: Service, request: Request, params: dict[str, 
         "repositories": page.body,
     }
     return page
+
+
+@router.add("DELETE", "/installation/token")
+def revoke_token(svc: Service, request: Request, params: dict[str, str]) -> Response:
+    """GitHub's "revoke an installation access token": the caller's own token, 204."""
+    token = svc.auth.require_token(request.caller)
+    with svc.state.lock:
+        svc.state.tokens.pop(token.token, None)
+    return Response(204, None)

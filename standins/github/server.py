@@ -9,6 +9,7 @@ pull requests and emit `pull_request.synchronize`, as GitHub does.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import socket
@@ -61,6 +62,10 @@ class RecordedRequest:
     token_kind: str
     # Wall-clock time the request arrived, for timelines (`rolecall demo`).
     at: float = field(default_factory=time.time)
+    # Which TCP connection carried it (numbered as the stand-in accepts them, from 1):
+    # requests sharing a number came over one keep-alive connection, as a server's
+    # access log would show by the client's address and port.
+    connection: int = 0
 
 
 @dataclass
@@ -105,6 +110,7 @@ class Front:
         self.router = build_router()
         self.recorder = Recorder()
         self.stopping = threading.Event()
+        self.connections = itertools.count(1)  # next() is atomic: one number per accept
         self._buckets: dict[str, _Bucket] = {}
         self._bucket_lock = threading.Lock()
 
@@ -150,9 +156,11 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     front: Front  # set on the subclass made per server
     _pending: RecordedRequest | None = None
+    connection_number = 0
 
     def setup(self) -> None:
         super().setup()
+        self.connection_number = next(self.front.connections)
         # Headers and body go out in two writes; without NODELAY, Nagle plus delayed
         # ACKs add ~40 ms to every keep-alive response.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -226,6 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body,
                 status,
                 "invalid" if caller.jwt_error else caller.kind,
+                connection=self.connection_number,
             )
         )
         self._send_json(status, response.body, out_headers)
@@ -272,7 +281,14 @@ class _Handler(BaseHTTPRequestHandler):
         token = svc.auth.basic_token(headers.get("authorization"))
         kind = "installation" if token else ("invalid" if "authorization" in headers else "none")
         self._pending = RecordedRequest(
-            self.command, match.string, dict(parse_qsl(query)), headers, None, 0, kind
+            self.command,
+            match.string,
+            dict(parse_qsl(query)),
+            headers,
+            None,
+            0,
+            kind,
+            connection=self.connection_number,
         )
         try:
             body = git_http.read_request_body(self)

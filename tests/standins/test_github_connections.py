@@ -1,0 +1,33 @@
+"""The stand-in records which TCP connection carried each request, as an access log would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from standins.github import GitHubStandIn
+
+REPO = "octo/demo"
+
+
+@pytest.fixture
+def gh(tmp_path: Path) -> Iterator[GitHubStandIn]:
+    with GitHubStandIn(root=tmp_path / "gh") as stand_in:
+        stand_in.create_repo(REPO, files={"README.md": "demo\n"})
+        yield stand_in
+        assert stand_in.server_errors == []
+
+
+def test_requests_on_one_keep_alive_connection_share_its_number(gh: GitHubStandIn) -> None:
+    headers = {"Authorization": f"token {gh.issue_token(REPO)}"}
+    with httpx.Client(base_url=gh.api_url, headers=headers, timeout=10) as client:
+        client.get(f"/repos/{REPO}")
+        client.get(f"/repos/{REPO}/issues")
+    with httpx.Client(base_url=gh.api_url, headers=headers, timeout=10) as client:
+        client.get(f"/repos/{REPO}")
+    first, second, third = gh.requests
+    assert first.connection == second.connection != third.connection
+    assert first.connection > 0 and third.connection > 0
