@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import pytest
 
 from standins.github import GitHubStandIn
-
-REPO = "octo/demo"
-
-
-@pytest.fixture
-def gh(tmp_path: Path) -> Iterator[GitHubStandIn]:
-    with GitHubStandIn(root=tmp_path / "gh") as stand_in:
-        stand_in.create_repo(REPO, files={"README.md": "demo\n"})
-        yield stand_in
-        assert stand_in.server_errors == []
+from tests.standins.conftest import REPO
 
 
 def test_requests_on_one_keep_alive_connection_share_its_number(gh: GitHubStandIn) -> None:

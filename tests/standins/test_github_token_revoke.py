@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from githubkit import GitHub, TokenAuthStrategy
 from githubkit.exception import RequestFailed
 
 from standins.github import GitHubStandIn
-
-REPO = "octo/demo"
-
-
-@pytest.fixture
-def gh(tmp_path: Path) -> Iterator[GitHubStandIn]:
-    with GitHubStandIn(root=tmp_path / "gh") as stand_in:
-        stand_in.create_repo(REPO, files={"README.md": "demo\n"})
-        yield stand_in
-        assert stand_in.server_errors == []
+from tests.standins.conftest import REPO
 
 
 def test_a_revoked_token_is_bad_credentials_and_others_still_work(gh: GitHubStandIn) -> None:
