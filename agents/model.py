@@ -1,136 +1,50 @@
-"""Which model a role runs on, and the Messages API client the agent loop calls.
+"""The Messages API client the agent loop calls, for a model named by `agents.model_ref`.
 
-A model is named the way people write it in role files and `ROLECALL_MODEL`: an alias
-(`sonnet`), a full id (`claude-sonnet-5-5`), `inherit`, or `provider,model` for another
-server that speaks the Anthropic Messages API (`ollama,qwen2.5-coder:7b`).
-`resolve_model` turns that into a `ModelRef`; `make_client` builds the SDK client for
-its provider; `ModelClient.create` sends one turn, streamed so long generations never
-meet an HTTP timeout, with prompt-caching marks placed so every turn re-reads the
-tools, the system prompt and the conversation so far from the cache.
+`make_client` builds the SDK client for its provider; `ModelClient.create` sends one
+turn, streamed so long generations never meet an HTTP timeout, with prompt-caching marks
+placed so every turn re-reads the tools, the system prompt and the conversation so far
+from the cache.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import anthropic
 import httpx2
 from anthropic.types import Message
 
-DEFAULT_ALIASES: Mapping[str, str] = {
-    "sonnet": "claude-sonnet-5-5",
-    "opus": "claude-opus-5-5",
-    "haiku": "claude-haiku-5-5",
-}
-INHERIT = "inherit"
+from agents.model_ref import (
+    DEFAULT_ALIASES,
+    INHERIT,
+    KNOWN_PROVIDERS,
+    ModelError,
+    ModelRef,
+    Provider,
+    get_provider,
+    resolve_model,
+)
+
+__all__ = [
+    "DEFAULT_ALIASES",
+    "INHERIT",
+    "KNOWN_PROVIDERS",
+    "ModelClient",
+    "ModelError",
+    "ModelRef",
+    "Provider",
+    "get_provider",
+    "make_client",
+    "resolve_model",
+    "with_cache_marks",
+]
+
 # Ollama ignores the key, but the SDK insists on sending one; without a placeholder it
 # would fall back to ANTHROPIC_API_KEY and hand the Anthropic key to another server.
 _PLACEHOLDER_KEY = "not-needed"
 _EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
-
-
-class ModelError(Exception):
-    """A model name or provider Rolecall cannot use; the message says what to change."""
-
-
-@dataclass(frozen=True)
-class Provider:
-    """A server speaking the Anthropic Messages API.
-
-    `base_url=None` leaves the SDK's default (ANTHROPIC_BASE_URL, else
-    api.anthropic.com); `api_key=None` leaves the SDK's own lookup (ANTHROPIC_API_KEY)
-    for the `anthropic` provider only.
-    """
-
-    name: str
-    base_url: str | None = None
-    api_key: str | None = None
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """A resolved model: which provider serves it, and its id there."""
-
-    provider: str
-    id: str
-
-    def __str__(self) -> str:
-        return self.id if self.provider == "anthropic" else f"{self.provider},{self.id}"
-
-
-KNOWN_PROVIDERS: Mapping[str, Provider] = {
-    "anthropic": Provider("anthropic"),
-    # Ollama serves the Anthropic Messages API at /v1/messages.
-    "ollama": Provider("ollama", base_url="http://localhost:11434"),
-}
-
-
-def get_provider(name: str, *, base_url: str | None = None, api_key: str | None = None) -> Provider:
-    """A known provider, with the caller's URL and key (from settings) laid over its defaults."""
-    known = KNOWN_PROVIDERS.get(name.strip().lower())
-    if known is None:
-        raise ModelError(
-            f"unknown model provider {name!r}: use one of {', '.join(sorted(KNOWN_PROVIDERS))} "
-            "(write `provider,model`, e.g. `ollama,qwen2.5-coder:7b`)"
-        )
-    return Provider(
-        name=known.name,
-        base_url=base_url if base_url is not None else known.base_url,
-        api_key=api_key if api_key is not None else known.api_key,
-    )
-
-
-def resolve_model(
-    spec: str | None,
-    *,
-    default: str,
-    aliases: Mapping[str, str],
-    providers: Collection[str] = tuple(KNOWN_PROVIDERS),
-) -> ModelRef:
-    """Turn a role's `model:` (or None) into a provider and a model id.
-
-    `None` and `inherit` mean the default (itself resolved the same way); `sonnet`,
-    `opus` and `haiku` are aliases that `aliases` may override or extend; `provider,id`
-    picks another provider; anything else is a full Anthropic model id. `providers` are
-    the provider names this deployment can reach (settings may add to the known ones).
-    """
-    table = {**DEFAULT_ALIASES, **{k.lower(): v for k, v in aliases.items()}}
-    text = "" if spec is None else spec.strip()
-    if spec is not None and not text:
-        raise ModelError("the model name is empty: write an alias, a model id, or `inherit`")
-    if spec is None or text.lower() == INHERIT:
-        text = default.strip()
-        if not text or text.lower() == INHERIT:
-            raise ModelError("the default model (ROLECALL_MODEL) must name a model, not inherit")
-    names = frozenset(name.strip().lower() for name in providers)
-    return _parse(text, table, names, depth=0)
-
-
-def _parse(
-    text: str, aliases: Mapping[str, str], providers: frozenset[str], *, depth: int
-) -> ModelRef:
-    if depth > 4:
-        raise ModelError(f"model alias {text!r} refers to itself")
-    provider, comma, model_id = text.partition(",")
-    if not comma:
-        provider, model_id = "anthropic", text
-    provider = provider.strip().lower()
-    model_id = model_id.strip()
-    if provider not in providers:
-        raise ModelError(
-            f"unknown model provider {provider!r}: use one of {', '.join(sorted(providers))} "
-            "(write `provider,model`, e.g. `ollama,qwen2.5-coder:7b`)"
-        )
-    if not model_id:
-        raise ModelError(f"{text!r} names a provider but no model: write `{provider},<model>`")
-    if provider == "anthropic":
-        target = aliases.get(model_id.lower())
-        if target is not None and target.strip().lower() != model_id.lower():
-            return _parse(target.strip(), aliases, providers, depth=depth + 1)
-    return ModelRef(provider=provider, id=model_id)
 
 
 def make_client(

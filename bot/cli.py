@@ -21,9 +21,6 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.namespace import enter_private_mounts
 from bot.settings import Settings, SettingsError, get_settings
 
@@ -269,6 +266,8 @@ def _check_settings(settings: Settings) -> list[Check]:
 
 
 def _check_database(settings: Settings) -> Check:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bot.ledger import Ledger
 
     url = settings.resolved_database_url()
@@ -304,6 +303,9 @@ def _check_queue(settings: Settings) -> Check:
 
 
 def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except SQLAlchemyError:
@@ -344,12 +346,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.lines:
             print(f"rolecall: setting {line}", file=sys.stderr)
         return 2
-    except SQLAlchemyError as exc:
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        # Imported only now: a command that never touched the ledger never loads it.
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"rolecall: database error ({reason}); check ROLECALL_DATABASE_URL", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 130
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import re
 from githubkit.exception import RequestError, RequestFailed
 
 from agents import workspace
-from agents.model import ModelError
+from agents.model_ref import ModelError
 from agents.sandbox import SandboxError
 from bot.github import GitHubError
 

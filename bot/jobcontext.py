@@ -11,7 +11,7 @@ from pathlib import Path
 
 from agents.brief import ReviewFeedback
 from agents.executor import RunResult
-from agents.model import ModelRef
+from agents.model_ref import ModelRef
 from agents.redact import Redactor
 from agents.roles import Role
 from agents.tools import CommandRecord

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 if TYPE_CHECKING:
-    from agents.model import Provider
+    from agents.model_ref import Provider
     from bot.settings import Settings
 
 BUILTIN_PROVIDERS = ("anthropic", "ollama")
@@ -72,7 +72,7 @@ def provider_names(settings: Settings) -> list[str]:
 
 def provider_for(settings: Settings, name: str) -> Provider:
     """The URL and key to reach provider `name` (which `resolve_model` has checked)."""
-    from agents.model import ModelError, Provider
+    from agents.model_ref import ModelError, Provider
 
     if name == "anthropic":
         key = settings.anthropic_api_key

@@ -9,7 +9,7 @@ because the person reading the tracking comment is the one who can fix it.
 from __future__ import annotations
 
 from agents.executor import Limits
-from agents.model import DEFAULT_ALIASES, INHERIT, ModelError, ModelRef, resolve_model
+from agents.model_ref import DEFAULT_ALIASES, INHERIT, ModelError, ModelRef, resolve_model
 from agents.roles import BUILTIN_SOURCE, Role
 from bot.jobcontext import JobStopped
 from bot.providers import provider_names

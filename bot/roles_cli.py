@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agents.model import ModelError, ModelRef, resolve_model
+from agents.model_ref import ModelError, ModelRef, resolve_model
 from agents.redact import REDACTED, secret_spans
 from agents.roles import (
     CLAUDE_DIR,

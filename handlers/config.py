@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from agents.model import ModelError, resolve_model
+from agents.model_ref import ModelError, resolve_model
 from agents.roles import slugify
 from handlers.protected_paths import pattern_problem
 
