@@ -1,4 +1,5 @@
-"""How long the CLI takes to start: `rolecall --help`, `rolecall jobs`, and a bare Python.
+"""How long Rolecall takes to start: `rolecall --help`, `rolecall jobs`, `rolecall serve`
+until `/healthz` answers, and a bare Python.
 
 The anchor is `python -c pass` in the same run: what no Python program can go below.
 Each command runs `--runs` times, interleaved, in a fresh data directory; the median
@@ -11,12 +12,39 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
+
+
+def serve_until_healthy(rolecall: str, env: dict[str, str]) -> float:
+    """Seconds from starting `rolecall serve` until `/healthz` answers (at most 30)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [rolecall, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while time.perf_counter() - started < 30:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+                return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.01)
+        raise SystemExit("rolecall serve did not answer /healthz within 30 s")
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def main() -> None:
@@ -30,13 +58,16 @@ def main() -> None:
         "rolecall jobs": [rolecall, "jobs"],
     }
     with tempfile.TemporaryDirectory() as data:
+        Path(data).chmod(0o711)  # as root, the sandbox user must be able to enter it
         env = {**os.environ, "ROLECALL_DATA_DIR": data}
         times: dict[str, list[float]] = {name: [] for name in commands}
+        times["rolecall serve → /healthz"] = []
         for _ in range(runs):
             for name, argv in commands.items():
                 started = time.perf_counter()
                 subprocess.run(argv, env=env, capture_output=True, check=True)
                 times[name].append(time.perf_counter() - started)
+            times["rolecall serve → /healthz"].append(serve_until_healthy(rolecall, env))
     anchor = statistics.median(times["python -c pass (anchor)"])
     for name, samples in times.items():
         median = statistics.median(samples)

@@ -55,11 +55,17 @@ def _default_runner(job_id: int, settings: Settings) -> None:
 
 
 def _warm_up() -> None:
-    """Import the worker before the first job, not during it.
+    """Import the worker before the first job, not during it, and not before serving.
 
     Its imports (the anthropic SDK above all) take about a second; paid inside the first
-    job, they would delay that job's 👀 reaction by as much.
+    job, they would delay that job's 👀 reaction by as much, and paid before the server
+    starts, they would delay `/healthz` as much. So a thread imports them meanwhile
+    (a job that starts sooner waits on the same import lock, no longer).
     """
+    threading.Thread(target=_import_worker, name="rolecall-warm-up", daemon=True).start()
+
+
+def _import_worker() -> None:
     import bot.worker  # noqa: F401
 
 
