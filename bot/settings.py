@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.redact.judging import looks_secret
+from agents.sandbox_limits import ResourceLimits
 from agents.sandbox_user import (
     SandboxUser,
     SandboxUserError,
@@ -231,9 +232,18 @@ class Settings(BaseSettings):
             missing.append(f"PRIVATE_KEY_PATH: no file at {self.private_key_path}")
         return missing
 
+    def sandbox_limits(self) -> ResourceLimits:
+        """The sandbox's limits: the defaults, with the worktree growth this setting allows
+        (the watch's allowance where worktrees stay on disk)."""
+        return ResourceLimits(worktree_growth_bytes=self.worktree_growth_mb * 1024 * 1024)
+
     def worktree_volume(self) -> WorktreeVolume | None:
-        """Each job's worktree as a capped tmpfs, where this process may mount one."""
-        return WorktreeVolume.if_available(self.worktree_growth_mb * 1024 * 1024, 100_000)
+        """Each job's worktree as a capped tmpfs, where this process may mount one; the
+        same growth, in bytes and entries, as `sandbox_limits`."""
+        limits = self.sandbox_limits()
+        return WorktreeVolume.if_available(
+            limits.worktree_growth_bytes, limits.worktree_growth_entries
+        )
 
     def sandbox_run_as(self) -> SandboxUser | None:
         """The user to drop to for sandboxed commands: only when this process is root."""

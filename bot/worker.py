@@ -193,6 +193,7 @@ class Worker:
                 mirror=ctx.mirror,
                 egress_dir=egress.directory if egress is not None else None,
                 run_as=self.settings.sandbox_run_as(),
+                limits=self.settings.sandbox_limits(),
             )
         except BaseException:
             if egress is not None:
