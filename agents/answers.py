@@ -1,6 +1,6 @@
 """Reading the structured part of an agent's final message.
 
-The fix and review briefs (`agents.brief`) ask the model to end with a fenced JSON
+The fix and review briefs (`agents.review_brief`) ask the model to end with a fenced JSON
 block: one answer per review thread, or one finding per line. Models mostly comply,
 sometimes not quite, so each parser takes the last block that reads as the expected
 shape, then falls back to the Markdown a model tends to write instead (`### T1 — changed`

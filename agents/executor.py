@@ -21,19 +21,26 @@ from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
 import anthropic
-from anthropic.types import Message
+from anthropic.types import Message, ToolUseBlock
 
 from agents.model import ModelClient, ModelRef
 from agents.pricing import Usage, cost_usd
-from agents.redact import Redactor
-from agents.toolresult import ToolResult
+from agents.text.redact import Redactor
+from agents.tools.result import ToolResult
 
 RunStop = Literal["completed", "turn_limit", "time_limit", "cost_limit", "cancelled", "model_error"]
 LimitName = Literal["turn_limit", "time_limit", "cost_limit"]
 
+# The answer to a tool call cut off by max_tokens: it is not run, and the model may retry.
+_CUT_OFF = ToolResult(
+    "Not run: your reply hit max_tokens before this call was complete. "
+    "Send it again with less text around it.",
+    is_error=True,
+)
+
 
 class Toolbox(Protocol):
-    """What the loop needs from the tools (the real one is `agents.tools`)."""
+    """What the loop needs from the tools (the real one is `agents.tools.toolbox`)."""
 
     def specs(self) -> list[dict[str, Any]]:
         """Anthropic tool definitions, sent with every request."""
@@ -151,33 +158,14 @@ class Executor:
         with self.transcript_path.open("a", encoding="utf-8") as transcript:
             self._transcript = transcript
             try:
-                self._log(
-                    "start",
-                    model=str(self.model),
-                    limits={
-                        "max_turns": self.limits.max_turns,
-                        "max_seconds": self.limits.max_seconds,
-                        "max_cost_usd": _money(self.limits.max_cost_usd),
-                    },
-                    tools=[tool.get("name") for tool in self._tools],
-                    system=system,
-                    brief=brief,
-                )
+                self._log_start(system, brief)
                 while True:
                     self.step()
             except AgentStop as stop:
                 outcome = stop
                 return self._result(stop)
             finally:
-                self._log(
-                    "final",
-                    stop=outcome.stop if outcome is not None else "crashed",
-                    detail=outcome.detail if outcome is not None else "the loop raised",
-                    turns=self.turns,
-                    usage=self.usage.as_dict(),
-                    cost_usd=_money(self.cost),
-                    summary=self.summary,
-                )
+                self._log_final(outcome)
                 self._transcript = None
 
     def step(self) -> None:
@@ -226,19 +214,7 @@ class Executor:
             )
         if reason == "max_tokens" and calls:
             # A call cut off mid-input must not run; tell the model and let it retry.
-            self._answer(
-                [
-                    (
-                        call.id,
-                        ToolResult(
-                            "Not run: your reply hit max_tokens before this call was complete. "
-                            "Send it again with less text around it.",
-                            is_error=True,
-                        ),
-                    )
-                    for call in calls
-                ]
-            )
+            self._answer([(call.id, _CUT_OFF) for call in calls])
             return
         if reason == "max_tokens":
             self.messages.append(
@@ -249,6 +225,12 @@ class Executor:
             return  # the API paused a long turn: sending the conversation back resumes it
         if not calls:
             raise Completed(f"the model finished after {self.turns} turns")
+        self._answer(self._run_calls(calls))
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _run_calls(self, calls: list[ToolUseBlock]) -> list[tuple[str, ToolResult]]:
+        """Run the turn's tool calls in order; a cancel stops before the next one."""
         results: list[tuple[str, ToolResult]] = []
         for call in calls:
             if self.cancel.is_set():
@@ -263,9 +245,33 @@ class Executor:
                 content=result.content,
             )
             results.append((call.id, result))
-        self._answer(results)
+        return results
 
-    # -- helpers -----------------------------------------------------------------------
+    def _log_start(self, system: str, brief: str) -> None:
+        self._log(
+            "start",
+            model=str(self.model),
+            limits={
+                "max_turns": self.limits.max_turns,
+                "max_seconds": self.limits.max_seconds,
+                "max_cost_usd": _money(self.limits.max_cost_usd),
+            },
+            tools=[tool.get("name") for tool in self._tools],
+            system=system,
+            brief=brief,
+        )
+
+    def _log_final(self, outcome: AgentStop | None) -> None:
+        """The transcript's last line, written whatever ended the run (None: it crashed)."""
+        self._log(
+            "final",
+            stop=outcome.stop if outcome is not None else "crashed",
+            detail=outcome.detail if outcome is not None else "the loop raised",
+            turns=self.turns,
+            usage=self.usage.as_dict(),
+            cost_usd=_money(self.cost),
+            summary=self.summary,
+        )
 
     def _check_limits(self) -> None:
         if self.cancel.is_set():

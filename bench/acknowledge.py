@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.demo import serve_on_stage
+from bot.cli.demo import serve_on_stage
 from standins.model import text
 from standins.scenario import REPO, Stage
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
 
-from agents.redact import Redactor
+from agents.text.redact import Redactor
 from bot.github import JOB_PERMISSIONS, TIMEOUT, GitHubApp
 
 REPO = "octo/calc"

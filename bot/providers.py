@@ -16,13 +16,13 @@ are redacted from everything Rolecall posts and never reach the agent.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 if TYPE_CHECKING:
     from agents.model_ref import Provider
-    from bot.settings import Settings
 
 BUILTIN_PROVIDERS = ("anthropic", "ollama")
 OLLAMA_URL = "http://localhost:11434"
@@ -65,12 +65,29 @@ def check_providers(providers: dict[str, ProviderSettings]) -> dict[str, Provide
     return providers
 
 
-def provider_names(settings: Settings) -> list[str]:
+class ProviderSource(Protocol):
+    """What the functions below read of the settings (`bot.settings.Settings` has it all).
+
+    A protocol rather than `Settings` itself: the settings validate ROLECALL_PROVIDERS
+    with this module, so this module cannot import them back.
+    """
+
+    @property
+    def providers(self) -> Mapping[str, ProviderSettings]: ...
+
+    @property
+    def anthropic_base_url(self) -> str | None: ...
+
+    @property
+    def anthropic_api_key(self) -> SecretStr | None: ...
+
+
+def provider_names(settings: ProviderSource) -> list[str]:
     """Every provider a role may name on this deployment."""
     return sorted({*BUILTIN_PROVIDERS, *settings.providers})
 
 
-def provider_for(settings: Settings, name: str) -> Provider:
+def provider_for(settings: ProviderSource, name: str) -> Provider:
     """The URL and key to reach provider `name` (which `resolve_model` has checked)."""
     from agents.model_ref import ModelError, Provider
 
@@ -92,7 +109,7 @@ def provider_for(settings: Settings, name: str) -> Provider:
     return Provider(name, base_url=base_url, api_key=api_key)
 
 
-def provider_keys(settings: Settings) -> list[str]:
+def provider_keys(settings: ProviderSource) -> list[str]:
     """The API keys of the named providers, for the redactor."""
     return [
         entry.api_key.get_secret_value()

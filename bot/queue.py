@@ -6,11 +6,12 @@ the ledger (queued → running) by the worker before it runs, so an id queued tw
 once.
 
 huey registers tasks on the instance they are declared on, at declaration time. The
-instances and their tasks are therefore built together by `build_queue(settings)`: no
-module-level huey, nothing read from the environment at import. Control jobs (/cancel,
-/status, …) travel on a second queue, so they never wait behind agent jobs.
+instances and their tasks are therefore built together by `build_queue`, once per
+process by its root (bot/cli/serve.py), which also says what runs a job: the queue
+never imports the job code. Control jobs (/cancel, /status, …) travel on a second
+queue, so they never wait behind agent jobs.
 
-Every job runs under a lease its worker renews (bot.lease), and every process that runs
+Every job runs under a lease its worker renews (bot.store.lease), and every process that runs
 workers also sweeps for jobs whose worker is gone, on this machine or another, and
 takes them over.
 """
@@ -18,7 +19,6 @@ takes them over.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +28,15 @@ from huey import RedisHuey, SqliteHuey
 from huey.api import Huey, TaskWrapper
 from huey.consumer import Consumer
 
-from bot.lease import LeaseKeeper, LeaseSweeper
-from bot.ledger import open_ledger, this_runner
 from bot.settings import Settings
-from bot.slots import CONTROL_KINDS
+from bot.store.lease import LeaseKeeper, LeaseSweeper
+from bot.store.ledger import Ledger, this_runner
+from bot.store.slots import CONTROL_KINDS
 
 log = logging.getLogger("rolecall.queue")
 
-Runner = Callable[[int, Settings], None]
+# Runs one job to its end, given its id (the process root's `bot.jobs.worker.run_job`).
+Runner = Callable[[int], None]
 
 TASK_NAME = "rolecall.run_job"
 CONTROL_TASK_NAME = "rolecall.run_control_job"
@@ -44,29 +45,6 @@ CONTROL_WORKERS = 2
 # huey polls an empty SQLite queue with a growing delay; capping it keeps the 👀
 # reaction a few hundred milliseconds after the comment (bench/acknowledge.py).
 POLL_MAX_DELAY = 0.1
-
-
-def _default_runner(job_id: int, settings: Settings) -> None:
-    # Imported here: the worker is the composition root and pulls in everything
-    # (githubkit, the model client, the sandbox); the webhook side needs none of it.
-    from bot.worker import run_job
-
-    run_job(job_id, settings)
-
-
-def _warm_up() -> None:
-    """Import the worker before the first job, not during it, and not before serving.
-
-    Its imports (the anthropic SDK above all) take about a second; paid inside the first
-    job, they would delay that job's 👀 reaction by as much, and paid before the server
-    starts, they would delay `/healthz` as much. So a thread imports them meanwhile
-    (a job that starts sooner waits on the same import lock, no longer).
-    """
-    threading.Thread(target=_import_worker, name="rolecall-warm-up", daemon=True).start()
-
-
-def _import_worker() -> None:
-    import bot.worker  # noqa: F401
 
 
 class _EmbeddedConsumer(Consumer):
@@ -105,8 +83,8 @@ class JobQueue:
     control: Huey | None = None
     control_task: TaskWrapper | None = None
     is_control: Callable[[int], bool] = field(default=lambda job_id: False)
-    # Where the ledger is, for the sweeper that takes over jobs of stopped workers.
-    settings: Settings | None = None
+    # The ledger, for the sweeper that takes over jobs of stopped workers.
+    ledger: Ledger | None = None
 
     def enqueue(self, job_id: int) -> None:
         if self.control_task is not None and self.is_control(job_id):
@@ -136,13 +114,12 @@ class JobQueue:
 
     def sweeper(self) -> LeaseSweeper | None:
         """What takes over jobs whose worker stopped, for this queue's workers to run."""
-        if self.settings is None:
+        if self.ledger is None:
             return None
-        return LeaseSweeper(open_ledger(self.settings), self.enqueue)
+        return LeaseSweeper(self.ledger, self.enqueue)
 
     def start_workers(self, workers: int) -> Workers:
         """Run workers in threads of this process (`rolecall serve`); stop with `.stop()`."""
-        _warm_up()
         started = Workers([self.consumer(workers, embedded=True)], self.sweeper())
         if self.control is not None:
             started.consumers.append(
@@ -156,7 +133,6 @@ class JobQueue:
 
     def run_workers(self, workers: int) -> None:
         """Run workers until SIGINT/SIGTERM (`rolecall worker`)."""
-        _warm_up()
         control = None
         if self.control is not None:
             control = self.consumer(CONTROL_WORKERS, embedded=True, huey=self.control)
@@ -173,12 +149,11 @@ class JobQueue:
                 control.stop(graceful=True)
 
 
-def build_queue(settings: Settings, *, runner: Runner | None = None) -> JobQueue:
-    """The queue for these settings; `runner` replaces `bot.worker.run_job` (tests, demo)."""
+def build_queue(settings: Settings, ledger: Ledger, runner: Runner) -> JobQueue:
+    """The queue these settings name, whose workers run each job id with `runner`."""
     url = settings.resolved_queue_url()
     huey = _huey("rolecall", url)
     control = _huey("rolecall-control", url)
-    run = runner or _default_runner
 
     def run_queued_job(job_id: int) -> None:
         """Run one job; a worker that raises leaves a failed job, not a running one.
@@ -188,20 +163,20 @@ def build_queue(settings: Settings, *, runner: Runner | None = None) -> JobQueue
         whatever phase it is in, so no live worker's job is ever taken over.
         """
         try:
-            with LeaseKeeper(open_ledger(settings), job_id):
-                run(job_id, settings)
+            with LeaseKeeper(ledger, job_id):
+                runner(job_id)
         except Exception as exc:
             log.exception("job %s: the worker stopped with an error", job_id)
-            _fail_if_running(job_id, settings, f"worker error: {type(exc).__name__}")
+            _fail_if_running(job_id, ledger, f"worker error: {type(exc).__name__}")
 
     task: Any = huey.task(name=TASK_NAME)(run_queued_job)
     control_task: Any = control.task(name=CONTROL_TASK_NAME)(run_queued_job)
 
     def is_control(job_id: int) -> bool:
-        job = open_ledger(settings).get_job(job_id)
+        job = ledger.get_job(job_id)
         return job is not None and job.kind in CONTROL_KINDS
 
-    return JobQueue(huey, task, url, control, control_task, is_control, settings)
+    return JobQueue(huey, task, url, control, control_task, is_control, ledger)
 
 
 def _huey(name: str, url: str) -> Huey:
@@ -212,21 +187,7 @@ def _huey(name: str, url: str) -> Huey:
     return SqliteHuey(name, filename=str(path), results=False)
 
 
-_SHARED: dict[str, JobQueue] = {}
-_SHARED_LOCK = threading.Lock()
-
-
-def shared_queue(settings: Settings) -> JobQueue:
-    """One queue per URL per process, for workers that queue jobs (hand-over, /retry)."""
-    url = settings.resolved_queue_url()
-    with _SHARED_LOCK:
-        if url not in _SHARED:
-            _SHARED[url] = build_queue(settings)
-        return _SHARED[url]
-
-
-def _fail_if_running(job_id: int, settings: Settings, outcome: str) -> None:
-    ledger = open_ledger(settings)
+def _fail_if_running(job_id: int, ledger: Ledger, outcome: str) -> None:
     job = ledger.get_job(job_id)
     # Only while it is still this process's: another worker may have taken it over.
     if job is not None and job.state == "running" and job.runner == this_runner():

@@ -17,14 +17,14 @@ import pydantic_settings
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agents.redact.judging import looks_secret
-from agents.sandbox_limits import ResourceLimits
-from agents.sandbox_user import (
+from agents.sandbox.limits import ResourceLimits
+from agents.sandbox.user import (
     SandboxUser,
     SandboxUserError,
     running_as_host_root,
     unreachable_by,
 )
+from agents.text.redact.judging import looks_secret
 from agents.workspace.volume import WorktreeVolume
 from bot.providers import PROVIDERS_EXAMPLE, ProviderSettings, check_providers
 
@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     )
     # Host names (`pypi.org`, `*.pythonhosted.org`, `registry.npmjs.org:443`) the roles in
     # ROLECALL_NETWORK_ROLES may reach through Rolecall's egress proxy. Empty or
-    # malformed: no network for anyone (agents.netproxy.parse_allowlist).
+    # malformed: no network for anyone (agents.sandbox.netproxy.parse_allowlist).
     network_allowlist: str = Field(default="", validation_alias="ROLECALL_NETWORK_ALLOWLIST")
     # Role names granted that network, comma separated; `*` for every role.
     network_roles: str = Field(default="", validation_alias="ROLECALL_NETWORK_ROLES")

@@ -1,4 +1,4 @@
-"""`.github/rolecall.yml`: what a repository tells Rolecall, and what is wrong with it.
+"""`.github/rolecall.yml`: what a repository can tell Rolecall, and how a problem is told.
 
 The file is read from the default branch only (a pull request cannot change the rules
 it is judged by). It maps slash commands and labels to roles, names the role
@@ -7,38 +7,25 @@ paths (`may_change`), defines model aliases, says whether pull requests open as 
 and whether Rolecall's pushes may start CI at once (`ci.run_on_push`). Everything is
 optional; an empty or missing file means the defaults.
 
-A file that is wrong is never half-used: `parse_config` raises `ConfigError` listing
-every problem with its key path and line, so the one comment Rolecall posts says
-exactly what to fix and where. Silently falling back to defaults would run a role the
-maintainers did not configure.
+This module is the schema and the problem report; reading the text is
+handlers.config_parsing, checking it against the repository's roles and Rolecall's
+providers is handlers.config_checks.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from agents.model_ref import ModelError, resolve_model
-from agents.roles import slugify
-from handlers.protected_paths import pattern_problem
+from agents.roles.loader import slugify
 
 CONFIG_PATH = ".github/rolecall.yml"
-# Commands Rolecall answers itself (and the pull-request commands), which a repository
-# cannot map to a role of its own.
-RESERVED_COMMANDS = frozenset(
-    {"implement", "help", "status", "cancel", "retry", "fix", "review", "ci"}
-)
 LABEL_PREFIX = "rolecall:"
 DEFAULT_ROLE = "implementer"
-
-_COMMAND_NAME = re.compile(r"[a-z][a-z0-9-]{0,63}")
 
 
 class _Strict(BaseModel):
@@ -60,7 +47,7 @@ class RoleSettings(_Strict):
 
 
 class PullRequestSettings(_Strict):
-    """Kept so `draft: true` may be written; `false` is refused (see `_name_problems`)."""
+    """Kept so `draft: true` may be written; `false` is refused (handlers.config_parsing)."""
 
     draft: bool = True
 
@@ -69,7 +56,7 @@ class CiSettings(_Strict):
     """Whether Rolecall's pushes start CI at once.
 
     By default every commit Rolecall pushes carries `[skip ci]`, and CI runs when someone
-    with write access comments `/ci` (bot.ci_gate): the agent's code (a Makefile, a test,
+    with write access comments `/ci` (bot.jobs.ci_gate): the agent's code (a Makefile, a test,
     a `conftest.py`) would otherwise run in CI with the repository's secrets unreviewed.
     `run_on_push: true` drops the marker, for repositories whose CI holds no secrets.
     """
@@ -142,90 +129,6 @@ class ConfigError(ValueError):
         self.raw = raw
 
 
-def raw_mentions(
-    raw: Mapping[str, Any] | None, *, command: str | None = None, label: str | None = None
-) -> bool:
-    """Whether a broken file's `commands:`/`labels:` (as far as YAML read them) name this.
-
-    Lets a repository whose file is broken still hear about it when someone uses a
-    command or label that file defines.
-    """
-    if raw is None:
-        return False
-    section, name = ("commands", command) if command else ("labels", label)
-    entries = raw.get(section)
-    if not isinstance(entries, Mapping) or not name:
-        return False
-    return name.casefold() in {str(key).casefold() for key in entries}
-
-
-def parse_config(text: str | None) -> RepoConfig:
-    """The repository's config from the file's text (None: no file), or `ConfigError`."""
-    if text is None or not text.strip():
-        return RepoConfig()
-    lines, problems = _structure(text)
-    if problems:
-        raise ConfigError(problems)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError([_yaml_problem(exc)]) from None
-    if data is None:
-        return RepoConfig()
-    if not isinstance(data, dict):
-        raise ConfigError(
-            [ConfigProblem("", f"the file must be a mapping of settings, not {_shape(data)}", 1)]
-        )
-    try:
-        config = RepoConfig.model_validate(data)
-    except ValidationError as exc:
-        found = [_pydantic_problem(e, lines) for e in exc.errors()]
-        raise ConfigError(sorted(found, key=lambda p: p.line or 0), data) from None
-    config._lines.update(lines)
-    problems = list(_name_problems(config))
-    if problems:
-        raise ConfigError(problems, data)
-    return config
-
-
-def check_roles(config: RepoConfig, role_names: Collection[str]) -> list[ConfigProblem]:
-    """References to roles the repository does not have (typos, deleted role files)."""
-    known = {slugify(name) for name in role_names}
-    available = ", ".join(f"`{name}`" for name in sorted(role_names))
-
-    def missing(role: str, *path: str) -> ConfigProblem | None:
-        if slugify(role) in known:
-            return None
-        return ConfigProblem(
-            ".".join(path),
-            f"no role named `{role}` in this repository; roles here: {available}",
-            config.line_of(*path),
-        )
-
-    found = [missing(config.default_role, "default_role")]
-    found += [missing(role, "commands", name) for name, role in config.commands.items()]
-    found += [missing(role, "labels", name) for name, role in config.labels.items()]
-    found += [missing(name, "roles", name) for name in config.roles]
-    return [problem for problem in found if problem is not None]
-
-
-def check_models(
-    config: RepoConfig, *, default: str, providers: Collection[str]
-) -> list[ConfigProblem]:
-    """Model aliases and overrides that name a provider (or model) Rolecall cannot use."""
-    found: list[ConfigProblem] = []
-    targets: list[tuple[tuple[str, ...], str]] = [
-        (("models", alias), spec) for alias, spec in config.models.items()
-    ]
-    targets += [(("roles", name, "model"), s.model) for name, s in config.roles.items() if s.model]
-    for path, spec in targets:
-        try:
-            resolve_model(spec, default=default, aliases=config.models, providers=providers)
-        except ModelError as exc:
-            found.append(ConfigProblem(".".join(path), str(exc), config.line_of(*path)))
-    return found
-
-
 def render_problems(problems: Iterable[ConfigProblem], default_branch: str) -> str:
     """The comment that tells maintainers what is wrong with the file and where."""
     items = "\n".join(f"- {problem.render()}" for problem in problems)
@@ -235,188 +138,3 @@ def render_problems(problems: Iterable[ConfigProblem], default_branch: str) -> s
         "Rolecall reads this file (and role files) from the default branch only; it does "
         "not fall back to its defaults while the file is wrong."
     )
-
-
-# --- where things are in the file --------------------------------------------------------------
-
-
-def _structure(text: str) -> tuple[dict[str, int], list[ConfigProblem]]:
-    """Each key path's line, and the problems PyYAML would let pass silently.
-
-    Duplicate keys (PyYAML keeps the last one) and aliases (`*anchor`, which can make a
-    small file expand into a huge one) are refused here.
-    """
-    problems: list[ConfigProblem] = []
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                return {}, [
-                    ConfigProblem(
-                        "",
-                        "YAML aliases (`*name`) are not supported here: write the value out",
-                        event.start_mark.line + 1 if event.start_mark else None,
-                    )
-                ]
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        return {}, [_yaml_problem(exc)]
-    lines: dict[str, int] = {}
-    if root is not None:
-        _walk(root, (), lines, problems)
-    return lines, problems
-
-
-def _walk(
-    node: yaml.Node, path: tuple[str, ...], lines: dict[str, int], problems: list[ConfigProblem]
-) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + 1
-            dotted = ".".join((*path, key))
-            if key in seen:
-                problems.append(
-                    ConfigProblem(
-                        dotted, f"appears twice (lines {seen[key]} and {line}); keep one", line
-                    )
-                )
-            seen[key] = line
-            lines[dotted] = line
-            _walk(value_node, (*path, key), lines, problems)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[".".join((*path, str(index)))] = item.start_mark.line + 1
-            _walk(item, (*path, str(index)), lines, problems)
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> ConfigProblem:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    line = mark.line + 1 if mark is not None else None
-    return ConfigProblem("", f"not valid YAML: {problem}", line)
-
-
-# --- what is wrong, in words ----------------------------------------------------------------
-
-
-_SECTIONS: dict[str, type[BaseModel]] = {"pull_requests": PullRequestSettings, "ci": CiSettings}
-
-
-def _pydantic_problem(error: Any, lines: Mapping[str, int]) -> ConfigProblem:
-    loc = tuple(str(part) for part in error["loc"] if part != "[key]")
-    key = ".".join(loc)
-    kind = error["type"]
-    value = error.get("input")
-    if kind == "extra_forbidden":
-        known = _known_keys(loc[:-1])
-        close = difflib.get_close_matches(loc[-1], known, n=1)
-        hint = f"did you mean `{close[0]}`? " if close else ""
-        message = f"unknown key; {hint}keys allowed here: {', '.join(f'`{k}`' for k in known)}"
-    else:
-        message = _describe(kind, error.get("ctx") or {}, error["msg"])
-        if isinstance(value, str | int | float | bool) and not isinstance(value, dict):
-            message += f", not `{str(value)[:60]}`"
-    return ConfigProblem(key, message, _line(lines, loc))
-
-
-def _describe(kind: str, ctx: Mapping[str, Any], fallback: str) -> str:
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return "must be a whole number"
-    if kind in ("float_type", "float_parsing", "decimal_type", "decimal_parsing"):
-        return "must be a number"
-    if kind in ("bool_type", "bool_parsing"):
-        return "must be true or false"
-    if kind == "string_type":
-        return "must be text (quote it if YAML reads it as something else)"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return "must be a mapping (`key: value` lines)"
-    if kind in ("tuple_type", "list_type"):
-        return "must be a list of paths (`[a, b]`, or one `- a` line each)"
-    for bound, words in (
-        ("ge", "at least"),
-        ("gt", "more than"),
-        ("le", "at most"),
-        ("lt", "less than"),
-    ):
-        if bound in ctx:
-            limit = ctx[bound]
-            shown = int(limit) if isinstance(limit, float) and limit.is_integer() else limit
-            return f"must be {words} {shown}"
-    return str(fallback)
-
-
-def _known_keys(path: tuple[str, ...]) -> list[str]:
-    if not path:
-        model: type[BaseModel] = RepoConfig
-    elif len(path) == 2 and path[0] == "roles":
-        model = RoleSettings
-    else:
-        model = _SECTIONS.get(path[0], RepoConfig)
-    return sorted(model.model_fields)
-
-
-def _line(lines: Mapping[str, int], loc: tuple[str, ...]) -> int | None:
-    """The line of the deepest part of `loc` the file has (a missing key: its parent's)."""
-    for end in range(len(loc), 0, -1):
-        line = lines.get(".".join(loc[:end]))
-        if line is not None:
-            return line
-    return None
-
-
-def _name_problems(config: RepoConfig) -> Iterable[ConfigProblem]:
-    """Names pydantic cannot judge: commands that cannot be typed, or that are taken."""
-    for name, role in config.commands.items():
-        where = ("commands", name)
-        if not _COMMAND_NAME.fullmatch(name):
-            yield ConfigProblem(
-                ".".join(where),
-                "a command is lower-case letters, digits and dashes, starting with a letter "
-                "(write it without the `/`)",
-                config.line_of(*where),
-            )
-        elif name in RESERVED_COMMANDS:
-            hint = " (set `default_role` to choose what it runs)" if name == "implement" else ""
-            yield ConfigProblem(
-                ".".join(where),
-                f"`/{name}` is one of Rolecall's own commands and cannot be mapped{hint}",
-                config.line_of(*where),
-            )
-        if not role.strip():
-            yield ConfigProblem(".".join(where), "names no role", config.line_of(*where))
-    for label, role in config.labels.items():
-        if not label.strip() or not role.strip():
-            where = ("labels", label)
-            yield ConfigProblem(
-                ".".join(where), "a label and its role must both be named", config.line_of(*where)
-            )
-    if not config.pull_requests.draft:
-        where = ("pull_requests", "draft")
-        yield ConfigProblem(
-            ".".join(where),
-            "Rolecall opens pull requests as drafts only, so that a person decides when one "
-            "is ready for review; remove this line or set it to `true`",
-            config.line_of(*where),
-        )
-    for name, settings in config.roles.items():
-        for index, pattern in enumerate(settings.may_change):
-            grant = ("roles", name, "may_change", str(index))
-            if (problem := pattern_problem(pattern)) is not None:
-                yield ConfigProblem(".".join(grant), problem, config.line_of(*grant))
-    for alias, target in config.models.items():
-        where = ("models", alias)
-        if "," in alias or not alias.strip():
-            yield ConfigProblem(
-                ".".join(where),
-                "an alias is one word (no commas): it is what role files write as `model:`",
-                config.line_of(*where),
-            )
-        if not target.strip():
-            yield ConfigProblem(".".join(where), "names no model", config.line_of(*where))
-
-
-def _shape(value: object) -> str:
-    if isinstance(value, list):
-        return "a list"
-    return "a single value" if isinstance(value, str | int | float | bool) else type(value).__name__

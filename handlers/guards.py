@@ -12,7 +12,8 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
-from handlers.config import LABEL_PREFIX, RESERVED_COMMANDS
+from handlers.command_names import RESERVED_COMMANDS
+from handlers.config import LABEL_PREFIX
 from handlers.decisions import Ignore, StartJob
 from handlers.events import Account
 

@@ -3,17 +3,19 @@
 Handlers decide from the payload only. Whether the sender may start work is checked by
 the worker against the live permission API, never here: the payload's
 `author_association` is not a permission. Which role a command or label runs is the
-worker's call too (see handlers.role_commands).
+worker's call too (see handlers.triggers).
 """
 
 from __future__ import annotations
 
+from handlers.command_names import IMPLEMENT
+from handlers.commands import parse_commands
 from handlers.decisions import Decision, Ignore, Reply
 from handlers.events import IssueCommentEvent, IssuesEvent
 from handlers.guards import screen_sender
 from handlers.reviews import pull_request_command
-from handlers.role_commands import IMPLEMENT, command_job, label_job, pick_command
 from handlers.router import Context, Router
+from handlers.triggers import command_job, label_job, pick_command
 
 router = Router()
 
@@ -26,9 +28,10 @@ def comment_created(ctx: Context) -> Decision:
     event = ctx.parse(IssueCommentEvent)
     if (refusal := screen_sender(event.sender, ctx.bot_login, ctx.allowed_bots)) is not None:
         return refusal
-    if (on_pull_request := pull_request_command(event)) is not None:
+    commands = parse_commands(event.comment.body)
+    if (on_pull_request := pull_request_command(event, commands)) is not None:
         return on_pull_request  # /fix or /review on a pull request
-    command = pick_command(event.comment.body)
+    command = pick_command(commands)
     if command is None:
         return Ignore("no visible command in the comment")
     if command.name == IMPLEMENT and event.issue.is_pull_request:

@@ -15,9 +15,11 @@ permission check, never the payload's `author_association`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from agents.brief import sanitize
-from handlers.commands import parse_commands
+from agents.text.sanitize import sanitize
+from handlers.command_names import FIX, REVIEW
+from handlers.commands import Command
 from handlers.decisions import Decision, Ignore, StartJob
 from handlers.events import (
     EventError,
@@ -27,13 +29,11 @@ from handlers.events import (
     PullRequestReviewEvent,
 )
 from handlers.guards import is_self, screen_sender
-from handlers.role_commands import comment_job
 from handlers.router import Context, Router
+from handlers.triggers import comment_job
 
 router = Router()
 
-FIX = "fix"
-REVIEW = "review"
 # The role each PR command runs; `fix` may run the role that opened the PR instead
 # (the worker looks it up), `review` is always the read-only reviewer.
 COMMAND_ROLES = {FIX: "fixer", REVIEW: "reviewer"}
@@ -72,13 +72,14 @@ def review_comment_changed(ctx: Context) -> Decision:
     return Ignore(f"{ctx.name}: only submitted reviews ask for work")
 
 
-def pull_request_command(event: IssueCommentEvent) -> Decision | None:
+def pull_request_command(event: IssueCommentEvent, commands: Sequence[Command]) -> Decision | None:
     """The decision for a visible `/fix` or `/review` in a comment, or None if it has none.
 
-    Called by the issue-comment handler after it screened the sender. On an issue these
-    commands mean nothing (None), so the comment is judged like any other.
+    Called by the issue-comment handler after it screened the sender, with the comment's
+    visible commands (scanned once, handlers.commands). On an issue these commands mean
+    nothing (None), so the comment is judged like any other.
     """
-    command = next((c for c in parse_commands(event.comment.body) if c.name in COMMAND_ROLES), None)
+    command = next((c for c in commands if c.name in COMMAND_ROLES), None)
     if command is None or not event.issue.is_pull_request:
         return None
     if event.installation is None:

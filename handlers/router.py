@@ -1,21 +1,17 @@
 """Which handler decides about a delivery: a probot-style registry per topic.
 
-Each topic module (issues, later reviews) owns a `Router` and registers its handlers with
-`@router.on("issue_comment.created")`; `dispatch` combines them, as python/bedevere
-combines its routers in one place. A handler receives a `Context` (the payload, the bot's
-login, the allow-listed bots) and returns a decision in a few lines. There is no global
-registry filled in by import side effects: the topics are listed in `_topic_routers`.
+Each topic module (handlers.issues, handlers.reviews) owns a `Router` and registers its
+handlers with `@router.on("issue_comment.created")`; handlers.dispatch combines them, as
+python/bedevere combines its routers in one place. A handler receives a `Context` (the
+payload, the bot's login, the allow-listed bots) and returns a decision in a few lines.
 
-`dispatch` raises `EventError` when a payload lacks a field its handler needs; the
-webhook receiver answers that delivery with an error, so it shows in GitHub's Recent
-Deliveries and can be redelivered once fixed, instead of being silently dropped.
+This module is only the registry: it imports no topic, so topics import it freely.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from handlers.decisions import Decision, Ignore
@@ -91,32 +87,3 @@ class Router:
         if handler is None:
             return Ignore(f"no handler for {context.name}")
         return handler(context)
-
-
-@cache
-def _topic_routers() -> Router:
-    """Every topic's router, combined once.
-
-    The topics are imported here, not at the top, because they import `Router` from this
-    module.
-    """
-    from handlers import issues, reviews
-
-    return Router(issues.router, reviews.router)
-
-
-def dispatch(
-    event_name: str,
-    payload: Mapping[str, Any],
-    *,
-    bot_login: str | None,
-    allowed_bots: Collection[str] = (),
-) -> Decision:
-    """Decide about one delivery: `Ignore`, `Reply` or `StartJob`.
-
-    `event_name` is the X-GitHub-Event header; `ping` is the caller's business. Pure: it
-    reads the payload and returns, with no I/O, so the request path stays fast.
-    """
-    return _topic_routers().dispatch(
-        event_name, payload, bot_login=bot_login, allowed_bots=allowed_bots
-    )

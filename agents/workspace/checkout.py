@@ -40,7 +40,7 @@ from agents.workspace.trees import (
 )
 from agents.workspace.volume import WorktreeVolume, is_volume, unmount
 
-# Where the sandbox sees the job's mirror (agents.sandbox binds it read-only there).
+# Where the sandbox sees the job's mirror (agents.sandbox.bubblewrap binds it read-only there).
 SANDBOX_MIRROR = "/rolecall/mirror.git"
 _REMOVE_TIMEOUT = 600.0
 

@@ -12,7 +12,7 @@ kept for git:
   never with a work tree the agent wrote, and never runs anything a repository
   controls: system and global config are ignored, hooks point at /dev/null, fsmonitor,
   filters, credential helpers, pagers and editors are neutralised on the command line,
-  transports other than http(s) are refused.
+  transports other than http(s) are refused (the settings: `agents.git_hardening`).
 - Every command has a time limit and runs in a session of its own, so a timeout or a
   `/cancel` (`cancel_scope`) kills git and every helper it started.
 """
@@ -33,7 +33,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from agents.redact import Redactor
+from agents.git_hardening import HARDENED_CONFIG, HARDENED_ENV, config_args
+from agents.text.redact import Redactor
 
 log = logging.getLogger("agents.workspace")
 
@@ -41,40 +42,6 @@ LOCAL_TIMEOUT = 120.0
 NETWORK_TIMEOUT = 900.0
 CLONE_TIMEOUT = 3600.0
 _POLL = 0.1
-
-# Config given on every command line. `-c` wins over any repository config, and it also
-# reaches the git subprocesses git starts itself (remote helpers) via GIT_CONFIG_PARAMETERS.
-_HARDENING: tuple[tuple[str, str], ...] = (
-    ("core.hooksPath", "/dev/null"),
-    ("core.fsmonitor", "false"),
-    ("core.sshCommand", "false"),
-    ("core.pager", "cat"),
-    ("core.editor", "false"),
-    ("core.askPass", ""),
-    ("core.attributesFile", "/dev/null"),
-    ("core.excludesFile", "/dev/null"),
-    ("sequence.editor", "false"),
-    ("credential.helper", ""),  # an empty value empties the list of helpers
-    ("protocol.allow", "never"),
-    ("protocol.http.allow", "always"),
-    ("protocol.https.allow", "always"),
-    ("filter.lfs.clean", ""),
-    ("filter.lfs.smudge", ""),
-    ("filter.lfs.process", ""),
-    ("filter.lfs.required", "false"),
-    ("submodule.recurse", "false"),
-    ("fetch.recurseSubmodules", "false"),
-    ("push.recurseSubmodules", "no"),
-    ("commit.gpgSign", "false"),
-    ("tag.gpgSign", "false"),
-    ("push.gpgSign", "false"),
-    ("log.showSignature", "false"),
-    ("gc.auto", "0"),
-    ("maintenance.auto", "false"),
-    ("http.followRedirects", "false"),
-    ("color.ui", "false"),
-    ("safe.bareRepository", "all"),
-)
 
 # The only variables taken from Rolecall's own environment: how to find git, and how
 # the operator reaches the network (proxy, CA bundle). Nothing else, so no GIT_DIR,
@@ -95,23 +62,6 @@ _PASSTHROUGH = (
     "SSL_CERT_DIR",
     "CURL_CA_BUNDLE",
 )
-
-_FIXED_ENV = {
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_ATTR_NOSYSTEM": "1",
-    "GIT_TERMINAL_PROMPT": "0",
-    "GIT_ASKPASS": "",  # set but empty: git then skips core.askPass and SSH_ASKPASS
-    "SSH_ASKPASS": "",
-    "GIT_LFS_SKIP_SMUDGE": "1",
-    "GIT_NO_REPLACE_OBJECTS": "1",  # refs/replace/* from upstream must not rewrite what we read
-    "GIT_LITERAL_PATHSPECS": "1",  # a path is a path, never `:(glob)` magic
-    "GIT_PAGER": "cat",
-    "GIT_EDITOR": "false",
-    "GIT_SEQUENCE_EDITOR": "false",
-    "LC_ALL": "C",
-    "LANG": "C",
-}
 
 _SHA_RE = re.compile(r"[0-9a-f]{40}")
 _SEGMENT_RE = re.compile(r"[A-Za-z0-9_.-]{1,100}")
@@ -185,12 +135,11 @@ def git_command(
     argv = ["git"]
     if git_dir is not None:
         argv.append(f"--git-dir={git_dir}")
-    for key, value in _HARDENING:
-        argv += ["-c", f"{key}={value}"]
+    argv += config_args(HARDENED_CONFIG)
     argv += ["-c", f"protocol.file.allow={'always' if allow_file_protocol else 'never'}"]
     argv += list(args)
     full_env = {name: os.environ[name] for name in _PASSTHROUGH if name in os.environ}
-    full_env.update(_FIXED_ENV)
+    full_env.update(HARDENED_ENV)
     if env:
         full_env.update(env)
     secrets: list[str] = []

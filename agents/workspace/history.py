@@ -60,7 +60,7 @@ def commit_messages(worktree: Path, base_sha: str) -> str:
 def file_diff(worktree: Path, base_sha: str, path: str) -> str:
     """The zero-context patch of one path from `base_sha` to the job's branch.
 
-    For telling which lines a commit changed (bot.touched_lines). No renames: a moved
+    For telling which lines a commit changed (handlers.touched_lines). No renames: a moved
     file shows as removed, so its threads' lines count as changed. The path is literal
     (GIT_LITERAL_PATHSPECS), never a pattern.
     """

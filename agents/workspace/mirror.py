@@ -54,7 +54,7 @@ def mirror_path(data_dir: Path, group: str, name: str) -> Path:
     """Where a mirror lives: `mirrors/<group>/<name>.git`, checked to stay in the dir.
 
     The caller picks the two segments; Rolecall's worker uses the installation and
-    repository ids (bot.repo_setup.fetch_mirror), so no two repositories, and no two
+    repository ids (bot.jobs.setup.fetch_mirror), so no two repositories, and no two
     installations, ever share the object store a sandbox is shown.
     """
     group = check_segment(group, "owner")

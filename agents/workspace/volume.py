@@ -7,7 +7,7 @@ tricks, nested trees, hard links), and unmounting it frees everything at once.
 
 Mounting needs a mount namespace of Rolecall's own, so a worktree never shows up in
 (or outlives a crash of Rolecall in) the host's: `rolecall serve` and `rolecall worker`
-re-execute themselves under `unshare` at start (bot.cli), as root in a private mount
+re-execute themselves under `unshare` at start (bot.cli.main), as root in a private mount
 namespace, as anyone else also in a user namespace that maps them to root there, and
 set `PRIVATE_MOUNTS_ENV`. Without it (a library caller, a host that forbids user
 namespaces) worktrees stay plain directories and the sandbox's watch is the limit.

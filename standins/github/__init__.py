@@ -5,9 +5,10 @@ see `GitHubStandIn` for the API tests use to build a world, act in it as people,
 inject faults, and assert on what GitHub ends up holding.
 """
 
+from .people import Created, CreatedSha
 from .receiver import Received, WebhookReceiver
 from .server import RecordedRequest
-from .standin import Created, CreatedSha, GitHubStandIn
+from .standin import GitHubStandIn
 from .webhooks import Delivery
 
 __all__ = [

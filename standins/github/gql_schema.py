@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ops_pulls
+from . import ops_reviews
 from .gql_parse import (
     Document,
     Field,
@@ -257,7 +257,7 @@ def _set_resolved(resolved: bool) -> Resolver:
             )
         if not c.svc.auth.has(c.token, "pull_requests", "write"):
             raise GqlError("Resource not accessible by integration", "FORBIDDEN")
-        ops_pulls.resolve_thread(c.svc, thread, c.svc.bot(), resolved)
+        ops_reviews.resolve_thread(c.svc, thread, c.svc.bot(), resolved)
         payload = "ResolveReviewThreadPayload" if resolved else "UnresolveReviewThreadPayload"
         return Obj(
             payload,

@@ -3,7 +3,7 @@
 GitHub records every branch update with the account that pushed it (`actor`), the SHA
 before and after, and what kind of update it was. The commit metadata cannot say who
 pushed (anyone can write any author into a commit), so this is where Rolecall learns who
-moved a pull request's head after a command was authorized (`bot.trust`). Recorded for
+moved a pull request's head after a command was authorized (`bot.jobs.trust`). Recorded for
 pushes by people (`GitHubStandIn.push_commit`) and over git smart HTTP alike.
 """
 
@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from . import gitrepo
+from .exchange import Request, Response, paginate
 from .records import Repo, User, iso, node_id, utcnow
-from .router import Request, Response, Router, paginate
+from .router import Router
 from .service import Service
 
 router = Router()

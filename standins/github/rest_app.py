@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import ApiError, not_found
+from .exchange import Request, Response, int_param, paginate, require_body
 from .records import Installation, Repo, iso
-from .router import Request, Response, Router, int_param, paginate
-from .service import Service, require_body
+from .router import Router
+from .service import Service
 
 router = Router()
 

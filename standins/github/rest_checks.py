@@ -10,9 +10,10 @@ from typing import Any
 
 from . import gitrepo
 from .errors import ApiError, validation_failed
+from .exchange import Request, Response, body_field, int_param, require_body
 from .records import CheckRun, utcnow
-from .router import Request, Response, Router, body_field, int_param
-from .service import Service, require_body
+from .router import Router
+from .service import Service
 
 router = Router()
 _STATUSES = ("queued", "in_progress", "completed", "waiting", "requested", "pending")

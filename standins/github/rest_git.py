@@ -17,9 +17,10 @@ from typing import Any
 
 from . import gitrepo, ops_pulls
 from .errors import ApiError
+from .exchange import Request, Response, require_body
 from .records import Repo, User, utcnow
-from .router import Request, Response, Router
-from .service import Service, require_body
+from .router import Router
+from .service import Service
 
 router = Router()
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from . import ops
 from .errors import ApiError, validation_failed
+from .exchange import Request, Response, body_field, int_param, paginate, require_body
 from .records import Issue, IssueComment, Repo
-from .router import Request, Response, Router, body_field, int_param, paginate
-from .service import Service, require_body
+from .router import Router
+from .service import Service
 
 router = Router()
 

@@ -8,8 +8,9 @@ commits between base and head".
 from __future__ import annotations
 
 from . import diff, gitrepo, ops_pulls
+from .exchange import Request, Response, body_field, int_param, paginate
 from .records import Pull, Repo
-from .router import Request, Response, Router, body_field, int_param, paginate
+from .router import Router
 from .service import Service
 
 router = Router()

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from . import ops
 from .errors import ApiError
+from .exchange import Request, Response, body_field, int_param, paginate
 from .records import Repo
-from .router import Request, Response, Router, body_field, int_param, paginate
+from .router import Router
 from .service import Service
 
 router = Router()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from . import gitrepo
 from .errors import ApiError
+from .exchange import Request, Response, paginate
 from .records import LEVELS, Level, Repo, User
-from .router import Request, Response, Router, paginate
+from .router import Router
 from .service import Service
 
 router = Router()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import ops_pulls
+from . import ops_reviews
 from .errors import validation_failed
+from .exchange import Request, Response, body_field, int_param, paginate, require_body
 from .records import Pull, Repo
-from .router import Request, Response, Router, body_field, int_param, paginate
-from .service import Service, require_body
+from .router import Router
+from .service import Service
 
 router = Router()
 
@@ -32,7 +33,7 @@ def create_review(svc: Service, request: Request, params: dict[str, str]) -> Res
         raise validation_failed(
             {"resource": "PullRequestReview", "code": "invalid", "field": "comments"}
         )
-    review, events = ops_pulls.submit_review(
+    review, events = ops_reviews.submit_review(
         svc,
         pull,
         svc.bot(),
@@ -95,13 +96,13 @@ def create_review_comment(svc: Service, request: Request, params: dict[str, str]
     body = body_field(request, "body", str, required=True)
     data: dict[str, Any] = require_body(request)
     if data.get("in_reply_to") is not None:
-        comment, events = ops_pulls.reply(svc, pull, svc.bot(), int(data["in_reply_to"]), body)
+        comment, events = ops_reviews.reply(svc, pull, svc.bot(), int(data["in_reply_to"]), body)
     else:
         spec = {
             k: data.get(k) for k in ("path", "line", "side", "start_line", "start_side", "position")
         }
         spec["body"] = body
-        review, events = ops_pulls.submit_review(
+        review, events = ops_reviews.submit_review(
             svc,
             pull,
             svc.bot(),
@@ -123,7 +124,7 @@ def create_review_comment(svc: Service, request: Request, params: dict[str, str]
 def reply(svc: Service, request: Request, params: dict[str, str]) -> Response:
     _, pull = _pull(svc, request, params, "write")
     body = body_field(request, "body", str, required=True)
-    comment, events = ops_pulls.reply(svc, pull, svc.bot(), int_param(params["comment_id"]), body)
+    comment, events = ops_reviews.reply(svc, pull, svc.bot(), int_param(params["comment_id"]), body)
     svc.deliver(events, wait=False)
     with svc.state.lock:
         return Response(201, svc.shapes.review_comment(comment))

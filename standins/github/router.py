@@ -1,4 +1,4 @@
-"""A small regex router and the request/response types every REST handler sees.
+"""A small regex router: which REST handler answers a method and path.
 
 Routes are written like GitHub's docs (`/repos/{owner}/{repo}/issues/{issue_number}`);
 path parameters arrive URL-decoded, so a label named `rolecall:implementer` or one
@@ -9,35 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlencode
+from dataclasses import dataclass
+from urllib.parse import unquote
 
-from .auth import Caller
-from .errors import ApiError, validation_failed
+from .errors import ApiError
+from .exchange import Request, Response
+from .service import Service
 
-if TYPE_CHECKING:
-    from .service import Service
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-cased names
-    json: Any
-    caller: Caller
-
-
-@dataclass
-class Response:
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Handler = Callable[["Service", Request, dict[str, str]], Response]
+Handler = Callable[[Service, Request, dict[str, str]], Response]
 
 
 @dataclass(frozen=True)
@@ -72,55 +51,3 @@ class Router:
             if found:
                 return route.handler, {k: unquote(v) for k, v in found.groupdict().items()}
         raise ApiError(404, "Not Found")
-
-
-# helpers handlers share ----------------------------------------------------------------
-
-
-def body_field(request: Request, name: str, kind: type, *, required: bool = False) -> Any:
-    """A JSON body field of the right type, else GitHub's 422 for it."""
-    data = request.json if isinstance(request.json, dict) else {}
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise validation_failed({"resource": "Issue", "code": "missing_field", "field": name})
-        return None
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ApiError(
-            422,
-            f"Invalid request.\n\nFor 'properties/{name}', {value!r} is not a {kind.__name__}.",
-        )
-    return value
-
-
-def int_param(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ApiError(404, "Not Found") from None
-
-
-def paginate(request: Request, base_url: str, items: list[Any]) -> Response:
-    """GitHub pagination: `per_page` (default 30, max 100), `page`, and a Link header."""
-    try:
-        per_page = max(1, min(100, int(request.query.get("per_page", "30"))))
-        page = max(1, int(request.query.get("page", "1")))
-    except ValueError:
-        per_page, page = 30, 1
-    start = (page - 1) * per_page
-    chunk = items[start : start + per_page]
-    last = max(1, -(-len(items) // per_page))
-    links: list[str] = []
-
-    def link(to_page: int, rel: str) -> str:
-        query = dict(request.query, page=str(to_page), per_page=str(per_page))
-        return f'<{base_url}{request.path}?{urlencode(query)}>; rel="{rel}"'
-
-    if page > 1:
-        links.append(link(page - 1, "prev"))
-        links.append(link(1, "first"))
-    if page < last:
-        links.append(link(page + 1, "next"))
-        links.append(link(last, "last"))
-    headers = {"Link": ", ".join(links)} if links else {}
-    return Response(200, chunk, headers)

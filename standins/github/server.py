@@ -40,9 +40,10 @@ from . import (
 )
 from .auth import Caller
 from .errors import ApiError
+from .exchange import Request, Response
 from .faults import Failure
 from .gql_schema import execute
-from .router import Request, Response, Router
+from .router import Router
 from .service import Service
 
 _GIT_PATH = re.compile(r"^/(?P<owner>[^/]+)/(?P<name>[^/]+?)\.git(?P<rest>/.*)$")

@@ -16,10 +16,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from .auth import Auth
-from .errors import ApiError
+from .exchange import Request
 from .faults import Faults
 from .records import Repo, Token, User
-from .router import Request
 from .serialize_pulls import Serializer
 from .state import State
 from .webhooks import Delivery, Webhooks
@@ -109,11 +108,3 @@ class Service:
                 continue
             out.append(self.hooks.emit(event.name, event.payload, wait=wait))
         return out
-
-
-def require_body(request: Request) -> dict[str, Any]:
-    if request.json is None:
-        return {}
-    if not isinstance(request.json, dict):
-        raise ApiError(400, "Problems parsing JSON")
-    return request.json

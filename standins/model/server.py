@@ -11,19 +11,18 @@ stand-in what to answer (`script`, `respond_with`) and how to misbehave (`fail_n
 
 Token counts are estimates (about four characters per token, see `accounting`), but
 cache reads and writes follow the API's rules, so caching mistakes show up in usage.
+This module decides what to answer; the answer's shape is `messages`, writing it on the
+wire (JSON, errors, server-sent events) is `wire`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import secrets
-import socket
-import string
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from hmac import compare_digest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,20 +30,13 @@ from types import TracebackType
 from typing import Any
 
 from standins.git_http import read_request_body
-from standins.model.accounting import (
-    PromptCache,
-    PromptUsage,
-    block_tokens,
-    flatten_prompt,
-    output_tokens,
-)
-from standins.model.turns import Text, Turn, TurnLike, as_turn
+from standins.model.accounting import PromptCache, flatten_prompt
+from standins.model.messages import new_id, render_message
+from standins.model.turns import Turn, TurnLike, as_turn
 from standins.model.validation import RequestError, validate_request
+from standins.model.wire import client_gone, send_broken_stream, send_error, send_json, send_stream
 
 MESSAGES_PATH = "/v1/messages"
-_ID_ALPHABET = string.ascii_letters + string.digits
-_TEXT_CHUNK = 24  # characters per text_delta, so streams have several deltas
-_JSON_CHUNK = 16  # characters per input_json_delta
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -67,10 +59,6 @@ _ERROR_MESSAGES = {
 }
 
 Responder = Callable[[dict[str, Any]], TurnLike]
-
-
-def _new_id(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
 
 
 @dataclass(frozen=True)
@@ -269,7 +257,7 @@ class ModelStandIn:
     # -- serving -----------------------------------------------------------------------
 
     def _handle(self, handler: _Handler) -> None:
-        request_id = _new_id("req_")
+        request_id = new_id("req_")
         try:
             recorded = self._record(handler)
             self._serve(handler, recorded, request_id)
@@ -278,7 +266,7 @@ class ModelStandIn:
         except Exception as exc:  # a bug in the stand-in: say so to the client and the test
             self.errors.append(exc)
             with contextlib.suppress(OSError):
-                self._send_error(
+                send_error(
                     handler,
                     500,
                     "api_error",
@@ -306,13 +294,11 @@ class ModelStandIn:
 
     def _serve(self, handler: _Handler, recorded: RecordedRequest, request_id: str) -> None:
         if handler.command != "POST" or recorded.path.split("?")[0] != MESSAGES_PATH:
-            self._send_error(
-                handler, 404, "not_found_error", f"Not found: {recorded.path}", request_id
-            )
+            send_error(handler, 404, "not_found_error", f"Not found: {recorded.path}", request_id)
             return
         auth_problem = self._auth_problem(recorded.headers)
         if auth_problem is not None:
-            self._send_error(handler, 401, "authentication_error", auth_problem, request_id)
+            send_error(handler, 401, "authentication_error", auth_problem, request_id)
             return
 
         with self._lock:
@@ -321,17 +307,17 @@ class ModelStandIn:
         streaming = bool(body and body.get("stream"))
         if stall is not None and not (stall.mid_stream and streaming):
             self._released.wait(stall.seconds)
-            if _client_gone(handler):
+            if client_gone(handler):
                 handler.close_connection = True
                 return
 
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
         if fault is not None and fault.mid_stream and streaming and body is not None:
-            self._send_broken_stream(handler, body, fault, request_id)
+            send_broken_stream(handler, body, fault.error_type, fault.message, request_id)
             return
         if fault is not None:
-            self._send_error(
+            send_error(
                 handler,
                 fault.status,
                 fault.error_type,
@@ -348,12 +334,12 @@ class ModelStandIn:
                 raise RequestError("There was an error parsing the body: expected a JSON object")
             validate_request(body)
         except RequestError as error:
-            self._send_error(handler, error.status, error.error_type, error.message, request_id)
+            send_error(handler, error.status, error.error_type, error.message, request_id)
             return
 
         turn = self._next_turn(body)
         if turn is None:
-            self._send_error(
+            send_error(
                 handler,
                 500,
                 "api_error",
@@ -365,12 +351,12 @@ class ModelStandIn:
 
         with self._lock:
             prompt = self._cache.account(body["model"], flatten_prompt(body))
-        message = _render_message(turn, body, prompt)
+        message = render_message(turn, body, prompt)
         if streaming:
             mid_stall = stall.seconds if stall is not None and stall.mid_stream else 0.0
-            self._send_stream(handler, message, request_id, mid_stall)
+            send_stream(handler, message, request_id, mid_stall, self._released.wait)
         else:
-            self._send_json(handler, 200, message, request_id)
+            send_json(handler, 200, message, request_id)
 
     def _next_turn(self, body: dict[str, Any]) -> Turn | None:
         """The next scripted turn, else the responder's answer (called without the lock,
@@ -393,216 +379,6 @@ class ModelStandIn:
         if not compare_digest(offered.encode(), self.api_key.encode()):
             return "invalid x-api-key"
         return None
-
-    # -- writing responses -------------------------------------------------------------
-
-    def _send_json(
-        self,
-        handler: _Handler,
-        status: int,
-        payload: Mapping[str, Any],
-        request_id: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        data = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.send_header("request-id", request_id)
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
-        handler.wfile.flush()
-
-    def _send_error(
-        self,
-        handler: _Handler,
-        status: int,
-        error_type: str,
-        message: str,
-        request_id: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        payload = {
-            "type": "error",
-            "error": {"type": error_type, "message": message},
-            "request_id": request_id,
-        }
-        self._send_json(handler, status, payload, request_id, headers)
-
-    def _send_stream(
-        self, handler: _Handler, message: dict[str, Any], request_id: str, stall: float
-    ) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        handler.send_header("Cache-Control", "no-cache")
-        handler.send_header("Transfer-Encoding", "chunked")
-        handler.send_header("request-id", request_id)
-        handler.end_headers()
-        for index, event in enumerate(_stream_events(message)):
-            _write_event(handler, event)
-            if index == 0 and stall:
-                self._released.wait(stall)
-        handler.wfile.write(b"0\r\n\r\n")
-        handler.wfile.flush()
-
-    def _send_broken_stream(
-        self, handler: _Handler, body: Mapping[str, Any], fault: _Fault, request_id: str
-    ) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        handler.send_header("Transfer-Encoding", "chunked")
-        handler.send_header("request-id", request_id)
-        handler.end_headers()
-        start = {
-            "id": _new_id("msg_"),
-            "type": "message",
-            "role": "assistant",
-            "model": body.get("model", ""),
-            "content": [],
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": {"input_tokens": 0, "output_tokens": 1},
-        }
-        error = {
-            "type": "error",
-            "error": {"type": fault.error_type, "message": fault.message},
-            "request_id": request_id,
-        }
-        for event in ({"type": "message_start", "message": start}, error):
-            _write_event(handler, event)
-        handler.wfile.write(b"0\r\n\r\n")
-        handler.wfile.flush()
-
-
-def _write_event(handler: _Handler, event: Mapping[str, Any]) -> None:
-    """One server-sent event, as one HTTP chunk, flushed so the client sees it now."""
-    frame = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
-    handler.wfile.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
-    handler.wfile.flush()
-
-
-def _client_gone(handler: _Handler) -> bool:
-    """Whether the client closed its end while we stalled (it timed out and left)."""
-    sock = handler.connection
-    try:
-        sock.setblocking(False)
-        try:
-            return sock.recv(1, socket.MSG_PEEK) == b""
-        finally:
-            sock.setblocking(True)
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-
-
-def _render_message(turn: Turn, body: Mapping[str, Any], prompt: PromptUsage) -> dict[str, Any]:
-    """The assistant message for a turn, cut at max_tokens the way the API cuts it."""
-    budget = int(body["max_tokens"])
-    stop_reason: str = turn.resolved_stop_reason()
-    content: list[dict[str, Any]] = []
-    for block in turn.blocks:
-        if isinstance(block, Text):
-            rendered: dict[str, Any] = {"type": "text", "text": block.text}
-        else:
-            rendered = {
-                "type": "tool_use",
-                "id": block.id or _new_id("toolu_"),
-                "name": block.name,
-                "input": dict(block.input),
-            }
-        cost = block_tokens(rendered)
-        if cost > budget:
-            stop_reason = "max_tokens"
-            if isinstance(block, Text) and budget > 0:
-                content.append({"type": "text", "text": block.text[: budget * 4]})
-            break
-        budget -= cost
-        content.append(rendered)
-    if stop_reason == "tool_use" and not any(b["type"] == "tool_use" for b in content):
-        stop_reason = "end_turn"
-    return {
-        "id": _new_id("msg_"),
-        "type": "message",
-        "role": "assistant",
-        "model": body["model"],
-        "content": content,
-        "stop_reason": stop_reason,
-        "stop_sequence": None,
-        "usage": _usage(prompt, output_tokens(content)),
-    }
-
-
-def _usage(prompt: PromptUsage, output: int) -> dict[str, Any]:
-    return {
-        "input_tokens": prompt.input_tokens,
-        "cache_creation_input_tokens": prompt.cache_creation,
-        "cache_read_input_tokens": prompt.cache_read,
-        "cache_creation": {
-            "ephemeral_5m_input_tokens": prompt.cache_creation_5m,
-            "ephemeral_1h_input_tokens": prompt.cache_creation_1h,
-        },
-        "output_tokens": output,
-        "service_tier": "standard",
-    }
-
-
-def _chunks(value: str, size: int) -> Iterator[str]:
-    for start in range(0, len(value), size):
-        yield value[start : start + size]
-
-
-def _stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The SSE events the API sends for `message`, in the API's order."""
-    usage = message["usage"]
-    start = {
-        **message,
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": {**usage, "output_tokens": 1},
-    }
-    yield {"type": "message_start", "message": start}
-    yield {"type": "ping"}
-    for index, block in enumerate(message["content"]):
-        if block["type"] == "text":
-            yield {
-                "type": "content_block_start",
-                "index": index,
-                "content_block": {"type": "text", "text": ""},
-            }
-            for piece in _chunks(block["text"], _TEXT_CHUNK):
-                yield {
-                    "type": "content_block_delta",
-                    "index": index,
-                    "delta": {"type": "text_delta", "text": piece},
-                }
-        else:
-            yield {
-                "type": "content_block_start",
-                "index": index,
-                "content_block": {**block, "input": {}},
-            }
-            for piece in _chunks(json.dumps(block["input"]), _JSON_CHUNK):
-                yield {
-                    "type": "content_block_delta",
-                    "index": index,
-                    "delta": {"type": "input_json_delta", "partial_json": piece},
-                }
-        yield {"type": "content_block_stop", "index": index}
-    yield {
-        "type": "message_delta",
-        "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
-        "usage": {
-            "input_tokens": usage["input_tokens"],
-            "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
-            "cache_read_input_tokens": usage["cache_read_input_tokens"],
-            "output_tokens": usage["output_tokens"],
-        },
-    }
-    yield {"type": "message_stop"}
 
 
 __all__ = ["MESSAGES_PATH", "ModelStandIn", "RecordedRequest", "Responder"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from agents.brief import (
+from agents.review_brief import (
     MAX_BRIEF_DIFF_CHARS,
     DiffText,
     FeedbackComment,

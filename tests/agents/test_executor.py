@@ -18,7 +18,7 @@ import pytest
 from agents.executor import Executor, Limits, RunResult
 from agents.model import ModelClient, ModelRef, Provider, make_client
 from agents.pricing import Usage, cost_usd
-from agents.toolresult import ToolResult
+from agents.tools.result import ToolResult
 from standins.model import ModelStandIn, Turn, text, tool_use
 
 KEY = "test-key"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from agents.netproxy import (
+from agents.sandbox.netproxy import (
     AllowlistError,
     EgressProxy,
     IPAddress,

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import pytest
 
-from agents.redact import REDACTED, Redactor, find_secrets
+from agents.text.redact import REDACTED, Redactor, find_secrets
 
 ALPHABET = string.ascii_letters + string.digits
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.roles import (
+from agents.roles.loader import (
     CREDENTIAL_WARNING,
     Handoff,
     Role,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.roles import (
+from agents.roles.loader import (
     RoleFileError,
     Shadowing,
     builtin_roles,

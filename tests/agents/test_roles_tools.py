@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.role_tools import (
+from agents.roles.tools import (
     DEFAULT_TOOLS,
     READ_ONLY_TOOLS,
     RoleFormat,

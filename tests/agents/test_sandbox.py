@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 
 from agents import workspace
-from agents.sandbox import (
+from agents.sandbox.bubblewrap import (
     BWRAP_MISSING,
     BwrapSandbox,
-    CommandResult,
     SandboxError,
     UnsandboxedRunner,
     make_sandbox,
 )
-from agents.sandbox_limits import ResourceLimits, process_limit_mechanism
+from agents.sandbox.interface import CommandResult
+from agents.sandbox.limits import ResourceLimits, process_limit_mechanism
 from tests.helpers import host_git, host_processes_with
 
 pytestmark = pytest.mark.bwrap

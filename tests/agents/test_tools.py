@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from agents.capping import StreamCap, cap_text
-from agents.sandbox import BWRAP_MISSING, BwrapSandbox
-from agents.toolresult import ToolResult
-from agents.tools import DEFAULT_TOOLS, CommandRecord, Toolbox
+from agents.sandbox.bubblewrap import BWRAP_MISSING, BwrapSandbox
+from agents.text.capping import StreamCap, cap_text
+from agents.tools.result import ToolResult
+from agents.tools.toolbox import DEFAULT_TOOLS, CommandRecord, Toolbox
 
 pytestmark = pytest.mark.bwrap
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.fs_guard import PathRefused, Worktree
-from agents.sandbox import BWRAP_MISSING, BwrapSandbox
-from agents.tools import Toolbox
+from agents.sandbox.bubblewrap import BWRAP_MISSING, BwrapSandbox
+from agents.tools.fs_guard import PathRefused, Worktree
+from agents.tools.toolbox import Toolbox
 from tests.helpers import swap_atomically
 
 pytestmark = pytest.mark.bwrap

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bot.ledger import Ledger
+from bot.store.ledger import Ledger
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 

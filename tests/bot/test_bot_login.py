@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
 from bot.github import BotLoginLearner, GitHubApp
-from bot.ledger import close_ledgers
 from bot.settings import Settings
-from bot.webhooks import WEBHOOK_PATH, sign
+from bot.store.ledger import open_ledger
+from bot.web.app import create_app
+from bot.web.webhooks import WEBHOOK_PATH, sign
 from handlers.decisions import Decision, Ignore
 from standins.github import GitHubStandIn
 
@@ -34,12 +35,6 @@ def github(tmp_path: Path) -> Iterator[GitHubStandIn]:
     with GitHubStandIn(root=tmp_path / "github", webhook_secret=SECRET) as stand_in:
         yield stand_in
         assert stand_in.server_errors == []
-
-
-@pytest.fixture(autouse=True)
-def _close_ledgers() -> Iterator[None]:
-    yield
-    close_ledgers()
 
 
 def settings_for(tmp_path: Path, api_url: str, pem: str, app_id: int) -> Settings:
@@ -89,16 +84,35 @@ def wait_until(check: Any, what: str) -> None:
         time.sleep(0.05)
 
 
+def app_learning_the_login(settings: Settings, decide: Recorder) -> FastAPI:
+    """Rolecall's app, asking `GET /app` with the App's credentials as `rolecall serve` does."""
+
+    def lookup() -> str:
+        pem = settings.private_key_pem()
+        assert settings.app_id is not None and pem is not None
+        with GitHubApp(settings.app_id, pem, settings.github_api_url) as app:
+            return app.bot_login()
+
+    return create_app(
+        settings,
+        ledger=open_ledger(settings),
+        decide=decide,
+        enqueue=lambda job_id: None,
+        bot_login_lookup=lookup,
+    )
+
+
 def test_serve_learns_the_bot_login_and_decides_with_it(
     tmp_path: Path, github: GitHubStandIn
 ) -> None:
     decide = Recorder()
     settings = settings_for(tmp_path, github.api_url, github.private_key_pem, github.app_id)
-    app = create_app(settings, decide=decide, enqueue=lambda job_id: None)
+    app = app_learning_the_login(settings, decide)
     with TestClient(app) as client:
         wait_until(lambda: client.get("/healthz").json()["bot_login"], "the login")
         assert client.get("/healthz").json()["bot_login"] == "rolecall[bot]"
         deliver(client)
+    app.state.ledger.close()
     assert decide.logins == ["rolecall[bot]"]
     assert any(r.path == "/app" for r in github.requests)
 
@@ -110,11 +124,12 @@ def test_serve_starts_and_answers_while_github_is_unreachable(tmp_path: Path) ->
     stand_in = GitHubStandIn(root=tmp_path / "unused")  # only for a valid key
     decide = Recorder()
     settings = settings_for(tmp_path, dead, stand_in.private_key_pem, 1)
-    app = create_app(settings, decide=decide, enqueue=lambda job_id: None)
+    app = app_learning_the_login(settings, decide)
     with TestClient(app) as client:
         health = client.get("/healthz")
         assert health.status_code == 200 and health.json()["bot_login"] is None
         deliver(client)
+    app.state.ledger.close()
     assert decide.logins == [None], "deliveries are decided at once, without the login"
 
 

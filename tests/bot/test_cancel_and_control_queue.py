@@ -10,16 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.cancel import CancelWatcher, cancel_requested
-from bot.ledger import Ledger, NewDelivery, close_ledgers, open_ledger
+from bot.jobs.cancel import CancelWatcher, cancel_requested
 from bot.queue import build_queue
 from bot.settings import Settings
+from bot.store.ledger import Ledger, NewDelivery, open_ledger
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Iterator[Settings]:
     yield Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
-    close_ledgers()
 
 
 def record(ledger: Ledger, kind: str) -> int:
@@ -70,14 +69,14 @@ def test_control_jobs_run_while_every_agent_thread_is_busy(settings: Settings) -
     ran: list[int] = []
     both_ran = threading.Event()
 
-    def runner(job_id: int, _settings: Settings) -> None:
+    def runner(job_id: int) -> None:
         if job_id == agent_job:
             release.wait(60)  # the one agent thread stays busy until the test lets go
         ran.append(job_id)
         if {cancel_job, status_job} <= set(ran):
             both_ran.set()
 
-    queue = build_queue(settings, runner=runner)
+    queue = build_queue(settings, ledger, runner)
     for job_id in (agent_job, cancel_job, status_job):
         queue.enqueue(job_id)
     assert queue.huey.pending_count() == 1

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.cli import main
-from bot.ledger import NewDelivery, close_ledgers, open_ledger
+from bot.cli.main import main
 from bot.settings import Settings
+from bot.store.ledger import NewDelivery, open_ledger
 from tests.helpers import enterable_dir
 
 ROLECALL = str(Path(sys.executable).with_name("rolecall"))
@@ -90,10 +90,7 @@ def in_process(
     def run(*argv: str, **env: str) -> tuple[int, str, str]:
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        try:
-            code = main(list(argv))
-        finally:
-            close_ledgers()
+        code = main(list(argv))
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -220,7 +217,7 @@ def record_two_jobs(data_dir: Path) -> tuple[int, int]:
         first, state="succeeded", cost_usd=0.4321, pr_url="https://github.com/octo/repo/pull/3"
     )
     ledger.update_job(second, state="failed", outcome="interrupted by a restart")
-    close_ledgers()
+    ledger.close()
     return first, second
 
 

@@ -2,7 +2,7 @@
 
 What GitHub (the stand-in) sees: which TCP connection carried each request (the
 stand-in numbers them as it accepts them), how many installation tokens were minted,
-and which token each request carried. Jobs are what `bot.worker.run_job` builds: a
+and which token each request carried. Jobs are what `bot.jobs.worker.run_job` builds: a
 `RepoClient` per job from the process's one `GitHubApp`, each with its own `Redactor`.
 """
 
@@ -16,7 +16,7 @@ import httpx
 import pytest
 from githubkit import GitHub, TokenAuthStrategy
 
-from agents.redact import Redactor
+from agents.text.redact import Redactor
 from bot.github import JOB_PERMISSIONS, GitHubApp, RepoClient
 from standins.github import GitHubStandIn, RecordedRequest
 from standins.scenario import REPO

@@ -1,4 +1,4 @@
-"""bot.inert: agent text that reads the same and does nothing on GitHub.
+"""bot.render.inert: agent text that reads the same and does nothing on GitHub.
 
 Each attack is judged by `tests.markdown_oracle` (GitHub's own cmark and models of its
 mention, reference and closing-keyword filters): every case is first shown to be live as
@@ -11,8 +11,8 @@ import random
 
 import pytest
 
-from agents.redact import Redactor
-from bot.inert import ZWSP, Neutralizer, github_host_of, inert_markdown, inert_plain_text
+from agents.text.redact import Redactor
+from bot.render.inert import ZWSP, Neutralizer, github_host_of, inert_markdown, inert_plain_text
 from tests import markdown_oracle
 
 HOST = "github.com"

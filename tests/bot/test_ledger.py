@@ -13,9 +13,8 @@ import psycopg
 import pytest
 from sqlalchemy import Column, MetaData, Table, create_engine, insert
 
-from bot.intake import INTERRUPTED, recover
-from bot.lease import LeaseKeeper
-from bot.ledger import (
+from bot.store.lease import LeaseKeeper
+from bot.store.ledger import (
     Delivery,
     IssueSlot,
     Job,
@@ -26,6 +25,7 @@ from bot.ledger import (
     this_runner,
     utcnow,
 )
+from bot.store.recovery import INTERRUPTED, recover
 from tests.bot.conftest import POSTGRES
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from agents.redact import Redactor
+from agents.text.redact import Redactor
 from bot.github import GitHubApp, RepoClient
-from bot.ledger import Job, Ledger, NewDelivery
-from bot.loopbreaker import READER_NOTE, claim_thread_note, stop_runaway_thread
+from bot.jobs.loopbreaker import READER_NOTE, claim_thread_note, stop_runaway_thread
+from bot.store.ledger import Job, Ledger, NewDelivery
 from standins.github import GitHubStandIn
 from standins.scenario import REPO
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import redis
 
-from bot.ledger import Ledger, NewDelivery, close_ledgers, open_ledger
-from bot.queue import build_queue
+from bot.queue import JobQueue, build_queue
 from bot.settings import Settings
+from bot.store.ledger import Ledger, NewDelivery, open_ledger
 
 REDIS = "redis://127.0.0.1:6379/15"
 
@@ -25,7 +25,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 
 class Runs:
-    """A stand-in worker: claims the job as bot.worker.run_job does, then finishes it."""
+    """A stand-in worker: claims the job as bot.jobs.worker.run_job does, then finishes it."""
 
     def __init__(self, outcome: str = "succeeded", error: Exception | None = None) -> None:
         self.job_ids: list[int] = []
@@ -36,17 +36,20 @@ class Runs:
 
     def __call__(self, job_id: int, settings: Settings) -> None:
         ledger = open_ledger(settings)
-        job = ledger.claim_job(job_id)
-        if job is None:
-            return  # another copy of the id already ran it
-        self.states.append(job.state)
-        self.job_ids.append(job_id)
         try:
-            if self.error is not None:
-                raise self.error
-            ledger.update_job(job_id, state=self.outcome, outcome="done by the test worker")
+            job = ledger.claim_job(job_id)
+            if job is None:
+                return  # another copy of the id already ran it
+            self.states.append(job.state)
+            self.job_ids.append(job_id)
+            try:
+                if self.error is not None:
+                    raise self.error
+                ledger.update_job(job_id, state=self.outcome, outcome="done by the test worker")
+            finally:
+                self.done.set()
         finally:
-            self.done.set()
+            ledger.close()
 
 
 def record_job(settings: Settings, delivery_id: str = "d-1") -> int:
@@ -63,6 +66,7 @@ def record_job(settings: Settings, delivery_id: str = "d-1") -> int:
             )
         ]
     )
+    ledger.close()
     assert recorded.job_id is not None
     return recorded.job_id
 
@@ -81,7 +85,6 @@ def wait_until_finished(ledger: Ledger, job_id: int) -> str:
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> Iterator[Settings]:
     yield make_settings(tmp_path)
-    close_ledgers()
 
 
 @pytest.fixture
@@ -91,7 +94,6 @@ def redis_settings(tmp_path: Path) -> Iterator[Settings]:
     yield make_settings(tmp_path, queue_url=REDIS)
     client.flushdb()
     client.close()
-    close_ledgers()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
@@ -103,7 +105,7 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 
 def test_an_enqueued_job_runs_once_in_a_consumer(settings: Settings) -> None:
     runs = Runs()
-    queue = build_queue(settings, runner=runs)
+    queue = build_queue(settings, open_ledger(settings), lambda job_id: runs(job_id, settings))
     job_id = record_job(settings)
     queue.enqueue(job_id)
     queue.enqueue(job_id)  # as after a restart: recovery queues it again
@@ -127,7 +129,9 @@ def test_a_worker_that_raises_leaves_a_failed_job_not_a_running_one(
     sqlite_settings: Settings,
 ) -> None:
     runs = Runs(error=RuntimeError("boom"))
-    queue = build_queue(sqlite_settings, runner=runs)
+    queue = build_queue(
+        sqlite_settings, open_ledger(sqlite_settings), lambda job_id: runs(job_id, sqlite_settings)
+    )
     job_id = record_job(sqlite_settings)
     queue.enqueue(job_id)
     consumer = queue.start_workers(1)
@@ -141,9 +145,14 @@ def test_a_worker_that_raises_leaves_a_failed_job_not_a_running_one(
 
 
 def test_queues_are_built_from_settings_not_at_import(tmp_path: Path) -> None:
-    first = build_queue(make_settings(tmp_path / "a"))
-    second = build_queue(make_settings(tmp_path / "b", queue_url=f"sqlite:///{tmp_path}/q.db"))
+    first = _queue(make_settings(tmp_path / "a"))
+    second = _queue(make_settings(tmp_path / "b", queue_url=f"sqlite:///{tmp_path}/q.db"))
     assert first.url.endswith("a/queue.db") and second.url.endswith("/q.db")
     assert first.huey is not second.huey
-    redis_queue = build_queue(make_settings(tmp_path, queue_url=REDIS))
+    redis_queue = _queue(make_settings(tmp_path, queue_url=REDIS))
     assert type(redis_queue.huey).__name__ == "RedisHuey"
+
+
+def _queue(settings: Settings) -> JobQueue:
+    """A queue whose workers would run nothing (these tests only look at how it is built)."""
+    return build_queue(settings, open_ledger(settings), lambda job_id: None)

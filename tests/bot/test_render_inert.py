@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot import render
-from bot.inert import inert_markdown, inert_plain_text
+from bot.render import pulls, replies, tracking
+from bot.render.inert import inert_markdown, inert_plain_text
 from tests import markdown_oracle
 
 HOST = "github.com"
-SPEND = render.Spend(turns=1, input_tokens=10, output_tokens=5, cost_usd=Decimal("0.001"))
+SPEND = tracking.Spend(turns=1, input_tokens=10, output_tokens=5, cost_usd=Decimal("0.001"))
 
 
 def test_the_pull_request_body_keeps_rolecalls_sections_and_closing_line() -> None:
@@ -17,10 +17,10 @@ def test_the_pull_request_body_keeps_rolecalls_sections_and_closing_line() -> No
         "Done. Fixes #9 for @some-user.\n\n```python\n@decorator\n", github_host=HOST
     )
     stat = inert_plain_text(" ````weird.md | 1 +\n @owner.py   | 2 +-\n")
-    body = render.pull_request_body(
+    body = pulls.pull_request_body(
         issue_number=3,
         summary=summary,
-        commands=[render.CommandRun(inert_plain_text("echo @some-user Fixes #9"), 0)],
+        commands=[pulls.CommandRun(inert_plain_text("echo @some-user Fixes #9"), 0)],
         role="implementer",
         model="m",
         spend=SPEND,
@@ -28,7 +28,9 @@ def test_the_pull_request_body_keeps_rolecalls_sections_and_closing_line() -> No
         job_id=5,
     )
     found = markdown_oracle.live_parts(body, github_host=HOST, own_closing="Fixes #3")
-    assert found.mentions == [] and found.closing == [] and found.markers == [render.job_marker(5)]
+    assert (
+        found.mentions == [] and found.closing == [] and found.markers == [tracking.job_marker(5)]
+    )
     html = markdown_oracle.render(body).html
     assert html.startswith("<p>Fixes #3</p>")
     assert "<h2>How it was verified</h2>" in html and "<h2>Run</h2>" in html
@@ -38,9 +40,9 @@ def test_the_pull_request_body_keeps_rolecalls_sections_and_closing_line() -> No
 
 def test_a_thread_the_commit_did_not_touch_is_said_to_stay_open() -> None:
     said = inert_markdown("Renamed it, @some-user.", github_host=HOST)
-    outcome = render.ThreadOutcome("T2", "README.md", 5, True, said, touched=False)
-    reply = render.thread_reply(outcome, job_id=4, commit="abc123")
+    outcome = replies.ThreadOutcome("T2", "README.md", 5, True, said, touched=False)
+    reply = replies.thread_reply(outcome, job_id=4, commit="abc123")
     assert reply.startswith("**Still open**") and "abc123 does not change" in reply
     assert markdown_oracle.live_parts(reply, github_host=HOST).mentions == []
-    report = render.fix_report([outcome], summary=said, branch="b", commit="abc123")
+    report = replies.fix_report([outcome], summary=said, branch="b", commit="abc123")
     assert "left open" in report and "changed, resolved" not in report

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from agents.answers import Finding
-from bot import render
+from bot.render import replies, tracking
 
 PATCH = """@@ -1,3 +1,4 @@
  def add(a, b):
@@ -18,21 +18,21 @@ PATCH = """@@ -1,3 +1,4 @@
  x = 1
 +y = 2
  z = 3"""
-SPEND = render.Spend(turns=2, input_tokens=100, output_tokens=20, cost_usd=Decimal("0.01"))
+SPEND = tracking.Spend(turns=2, input_tokens=100, output_tokens=20, cost_usd=Decimal("0.01"))
 
 
 def test_right_side_lines_are_added_and_context_lines_of_each_hunk() -> None:
-    assert render.right_side_lines(PATCH) == frozenset({1, 2, 3, 11, 12, 13})
-    assert render.right_side_lines(None) == frozenset()
-    assert render.right_side_lines("@@ -0,0 +1,2 @@\n+a\n+b\n") == frozenset({1, 2})
-    assert render.right_side_lines("@@ -1,2 +0,0 @@\n-a\n-b") == frozenset()
+    assert replies.right_side_lines(PATCH) == frozenset({1, 2, 3, 11, 12, 13})
+    assert replies.right_side_lines(None) == frozenset()
+    assert replies.right_side_lines("@@ -0,0 +1,2 @@\n+a\n+b\n") == frozenset({1, 2})
+    assert replies.right_side_lines("@@ -1,2 +0,0 @@\n-a\n-b") == frozenset()
 
 
-def plan(findings: list[Finding], *, anchor: bool = True) -> render.PlannedReview:
-    return render.plan_review(
+def plan(findings: list[Finding], *, anchor: bool = True) -> replies.PlannedReview:
+    return replies.plan_review(
         "Mostly fine.",
         findings,
-        {"calc.py": render.right_side_lines(PATCH)},
+        {"calc.py": replies.right_side_lines(PATCH)},
         focus="error handling",
         role="reviewer",
         model="claude-test",
@@ -84,20 +84,20 @@ def test_no_findings_says_so() -> None:
 def test_thread_reply_says_what_changed_or_why_not(
     changed: bool | None, commit: str | None, answer: str, lead: str
 ) -> None:
-    outcome = render.ThreadOutcome("T1", "calc.py", 2, changed, answer)
-    body = render.thread_reply(outcome, job_id=3, commit=commit, notes=["The branch moved."])
+    outcome = replies.ThreadOutcome("T1", "calc.py", 2, changed, answer)
+    body = replies.thread_reply(outcome, job_id=3, commit=commit, notes=["The branch moved."])
     assert body.startswith(lead)
     assert "_The branch moved._" in body
-    assert body.endswith(render.thread_marker(3, "T1"))
+    assert body.endswith(replies.thread_marker(3, "T1"))
 
 
 def test_fix_report_tables_every_thread() -> None:
     outcomes = [
-        render.ThreadOutcome("T1", "calc.py", 2, True, "x", "https://gh/pull/1#r1", True),
-        render.ThreadOutcome("T2", "a|b.py", None, False, "y"),
-        render.ThreadOutcome("T3", "c.py", 9, None, ""),
+        replies.ThreadOutcome("T1", "calc.py", 2, True, "x", "https://gh/pull/1#r1", True),
+        replies.ThreadOutcome("T2", "a|b.py", None, False, "y"),
+        replies.ThreadOutcome("T3", "c.py", 9, None, ""),
     ]
-    report = render.fix_report(
+    report = replies.fix_report(
         outcomes, summary="All done.", branch="rolecall/x", commit="abc123", notes=["Rebased."]
     )
     assert report.startswith("Pushed abc123 to `rolecall/x`.")
@@ -105,7 +105,7 @@ def test_fix_report_tables_every_thread() -> None:
     assert "| T2 | `a\\|b.py` | not changed |" in report
     assert "| T3 | `c.py` line 9 | no answer |" in report
     assert "_Rebased._" in report and "All done." in report
-    nothing = render.fix_report([], summary="", branch="b", commit=None)
+    nothing = replies.fix_report([], summary="", branch="b", commit=None)
     assert nothing.startswith("No commits")
 
 
@@ -118,8 +118,8 @@ def test_fix_report_tables_every_thread() -> None:
     ],
 )
 def test_tracking_comment_speaks_for_each_kind(kind: str, heading: str, deliver_label: str) -> None:
-    body = render.tracking_comment(
-        render.Tracking(
+    body = tracking.tracking_comment(
+        tracking.Tracking(
             job_id=1,
             role="r",
             model="m",
@@ -131,13 +131,15 @@ def test_tracking_comment_speaks_for_each_kind(kind: str, heading: str, deliver_
         )
     )
     assert body.startswith(heading) and deliver_label in body and "The report." in body
-    failed = render.tracking_comment(
-        render.Tracking(job_id=1, role="r", model="m", phase="deliver", outcome="failed", kind=kind)
+    failed = tracking.tracking_comment(
+        tracking.Tracking(
+            job_id=1, role="r", model="m", phase="deliver", outcome="failed", kind=kind
+        )
     )
     assert "stopped in the `deliver` phase" in failed and "The report." not in failed
 
 
 def test_fork_refusal_and_moved_note_say_what_happened() -> None:
-    assert "lives in a fork" in render.fork_refusal("alice", 4)
-    note = render.moved_note("a" * 40, "b" * 40)
+    assert "lives in a fork" in replies.fork_refusal("alice", 4)
+    note = replies.moved_note("a" * 40, "b" * 40)
     assert "aaaaaaaaaaaa" in note and "bbbbbbbbbbbb" in note and "new head" in note

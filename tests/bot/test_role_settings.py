@@ -9,12 +9,12 @@ import pytest
 
 from agents.executor import Limits
 from agents.model import ModelRef, Provider
-from agents.roles import Role, load_role_text
-from bot.jobcontext import JobStopped
+from agents.roles.loader import Role, load_role_text
+from bot.jobs.context import JobStopped
+from bot.jobs.role_settings import limits_for, model_for
 from bot.providers import provider_for, provider_keys, provider_names
-from bot.role_settings import limits_for, model_for
 from bot.settings import Settings, SettingsError, get_settings
-from handlers.config import parse_config
+from handlers.config_parsing import parse_config
 
 HAIKU = ModelRef("anthropic", "claude-haiku-5-5")
 GATEWAY = {"gateway": {"base_url": "https://llm.example.com/", "api_key": "gw-secret-123"}}

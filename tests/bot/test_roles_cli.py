@@ -1,4 +1,4 @@
-"""`rolecall roles list | show | check`, driven through argparse as bot/cli.py will drive it."""
+"""`rolecall roles list | show | check`, driven through argparse as bot/cli/main.py does."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agents.model import ModelError, resolve_model
-from bot import roles_cli
+from bot.cli import roles as roles_cli
 
 FIXTURES = Path(__file__).parent.parent / "agents" / "role_files"
 GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5" * 4  # assembled so the repo holds no token literal

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.routing import Refuse, RepoSetup, RunRole, Skip, build_setup, plausibly_ours, resolve
 from handlers.decisions import StartJob
+from handlers.roles import Refuse, RepoSetup, RunRole, Skip, build_setup, plausibly_ours, resolve
 
 BACKEND = "---\nname: backend\ndescription: Backend work.\ntools: Read, Edit\n---\nBackend.\n"
 CONFIG = """\
@@ -91,7 +91,7 @@ def test_without_a_config_implement_runs_the_implementer() -> None:
 
 
 def test_a_role_file_only_a_pull_request_has_is_not_a_role() -> None:
-    # build_setup only ever sees the default branch's files (bot.repo_setup reads them).
+    # build_setup only ever sees the default branch's files (bot.jobs.setup reads them).
     assert isinstance(resolve(comment("sneaky"), setup()), Skip)
 
 

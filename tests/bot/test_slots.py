@@ -6,8 +6,8 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
-from bot import slots
-from bot.ledger import Job, Ledger, NewDelivery
+from bot.store import slots
+from bot.store.ledger import Job, Ledger, NewDelivery
 
 
 def new_job(ledger: Ledger, issue: int = 7, kind: str = "implement", state: str = "running") -> Job:

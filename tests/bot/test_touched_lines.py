@@ -1,4 +1,4 @@
-"""bot.touched_lines: which review threads a commit really changed, read from git's diff."""
+"""handlers.touched_lines: which review threads a commit really changed, read from git's diff."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.touched_lines import FileChange, ThreadSpan, file_change, thread_span, touches
+from handlers.touched_lines import FileChange, ThreadSpan, file_change, thread_span, touches
 
 BEFORE = "".join(f"line {n}\n" for n in range(1, 21))
 

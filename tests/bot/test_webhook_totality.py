@@ -28,8 +28,8 @@ import pytest
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
-from bot.ledger import Delivery as LedgerDelivery
-from bot.ledger import Ledger
+from bot.store.ledger import Delivery as LedgerDelivery
+from bot.store.ledger import Ledger
 from handlers.events import (
     IssueCommentEvent,
     IssuesEvent,

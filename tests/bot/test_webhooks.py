@@ -1,7 +1,7 @@
 """The webhook URL as GitHub (and anyone else) sees it: real uvicorn, real HTTP.
 
 Each test gets a fresh data dir, a real server on a 127.0.0.1 port and an httpx client.
-The decision function is a small local one shaped like `handlers.router.dispatch`, so
+The decision function is a small local one shaped like `handlers.dispatch.dispatch`, so
 these tests pin the edge's behaviour whatever the handlers decide.
 """
 
@@ -25,11 +25,11 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from bot.app import create_app
-from bot.intake import Intake
-from bot.ledger import Ledger, NewDelivery, Recorded, close_ledgers, open_ledger
 from bot.settings import Settings
-from bot.webhooks import MAX_BODY_BYTES, WEBHOOK_PATH, sign, signature_matches
+from bot.store.ledger import Ledger, NewDelivery, Recorded, open_ledger
+from bot.web.app import create_app
+from bot.web.intake import Intake
+from bot.web.webhooks import MAX_BODY_BYTES, WEBHOOK_PATH, sign, signature_matches
 from handlers.decisions import Decision, Ignore, Reply, StartJob
 from handlers.events import EventError
 
@@ -37,7 +37,7 @@ SECRET = "webhook-secret-for-tests"
 PAYLOADS = Path(__file__).parent / "payloads"
 
 
-# --- a decision function with handlers.router.dispatch's signature -------------------------
+# --- a decision function with handlers.dispatch.dispatch's signature -----------------------
 
 
 def decide(event: str, payload: Mapping[str, Any], *, bot_login: str | None) -> Decision:
@@ -171,12 +171,14 @@ class Edge:
 @contextmanager
 def edge_for(settings: Settings, decide_fn: Callable[..., Any] = decide) -> Iterator[Edge]:
     enqueued = Enqueued()
-    app = create_app(settings, decide=decide_fn, enqueue=enqueued)
+    app = create_app(settings, ledger=open_ledger(settings), decide=decide_fn, enqueue=enqueued)
+    ledger = open_ledger(settings)
     try:
         with serving(app) as url, httpx.Client(timeout=60) as client:
-            yield Edge(url, client, open_ledger(settings), enqueued, app)
+            yield Edge(url, client, ledger, enqueued, app)
     finally:
-        close_ledgers()
+        ledger.close()
+        app.state.ledger.close()
 
 
 @pytest.fixture
@@ -600,7 +602,7 @@ def test_event_names_github_cannot_send_are_refused(edge: Edge, event: str) -> N
 
 def real_decide(event: str, payload: Mapping[str, Any], *, bot_login: str | None) -> Decision:
     """The real handlers, as `rolecall serve` wires them."""
-    from handlers.router import dispatch
+    from handlers.dispatch import dispatch
 
     return dispatch(event, payload, bot_login=bot_login)
 

@@ -12,9 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.intake import delivery_record
-from bot.ledger import Ledger, utcnow
-from handlers.router import dispatch
+from bot.store.ledger import Ledger, utcnow
+from bot.web.delivery_rows import delivery_record
+from handlers.dispatch import dispatch
 from standins.scenario import REPO, Stage, fixing_agent
 from tests.e2e.conftest import Rolecall, start_rolecall, stop_rolecall, wait_for
 

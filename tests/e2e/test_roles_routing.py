@@ -38,7 +38,7 @@ def assert_backend_ran(rolecall: Rolecall, issue: int) -> dict:
     assert BACKEND_MARK in system_text(first)
     assert "the implementer" not in system_text(first)
     # Exactly the role's tools: Read, Edit and Bash, plus Glob and Grep, which every role
-    # gets for reading (agents.role_tools); no Write, no TodoWrite.
+    # gets for reading (agents.roles.tools); no Write, no TodoWrite.
     assert tool_names(first) == ["Bash", "Edit", "Glob", "Grep", "Read"]
     [pull] = rolecall.github.pulls(REPO)
     assert pull["draft"] is True

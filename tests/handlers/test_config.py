@@ -6,16 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.config import (
-    ConfigError,
-    RepoConfig,
-    RoleSettings,
-    check_models,
-    check_roles,
-    parse_config,
-    raw_mentions,
-    render_problems,
-)
+from handlers.config import ConfigError, RepoConfig, RoleSettings, render_problems
+from handlers.config_checks import check_models, check_roles
+from handlers.config_parsing import parse_config, raw_mentions
 
 FULL = """\
 # what /implement runs

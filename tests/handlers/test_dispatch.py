@@ -10,8 +10,9 @@ import pytest
 from handler_payloads import DELETE, PR_LINKS, payload
 
 from handlers.decisions import Decision, Ignore, Reply, StartJob
+from handlers.dispatch import dispatch
 from handlers.events import EventError
-from handlers.router import Context, Router, dispatch
+from handlers.router import Context, Router
 
 BOT = "rolecall[bot]"
 COMMENT = "issue_comment.created.with-installation"

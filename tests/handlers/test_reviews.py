@@ -14,9 +14,9 @@ import pytest
 from handler_payloads import DELETE, PR_LINKS, comment_job, payload
 
 from handlers.decisions import Decision, Ignore, StartJob, decision_from_dict
+from handlers.dispatch import dispatch
 from handlers.events import EventError
 from handlers.reviews import is_thanks
-from handlers.router import dispatch
 
 BOT = "rolecall[bot]"
 REVIEW = "pull_request_review.submitted"

@@ -9,7 +9,7 @@ import pytest
 from handler_payloads import PR_LINKS, comment_job, payload
 
 from handlers.decisions import Decision, Ignore, Reply, StartJob
-from handlers.router import dispatch
+from handlers.dispatch import dispatch
 
 BOT = "rolecall[bot]"
 COMMENT = "issue_comment.created.with-installation"

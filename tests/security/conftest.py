@@ -28,8 +28,8 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.sandbox import BWRAP_MISSING, BwrapSandbox, SandboxUser
-from bot.ledger import Ledger
+from agents.sandbox.bubblewrap import BWRAP_MISSING, BwrapSandbox, SandboxUser
+from bot.store.ledger import Ledger
 from standins.model import text
 from standins.scenario import REPO, Stage
 from tests.e2e.conftest import Rolecall, start_rolecall, stop_rolecall, wait_for

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from bot.ci_gate import (
+from bot.github import BranchPush, PullInfo
+from bot.jobs.ci_gate import (
     SKIP_MARKER,
     ci_commit_message,
     ci_marker,
@@ -31,10 +32,9 @@ from bot.ci_gate import (
     target_refusal,
     with_ci_marker,
 )
-from bot.github import BranchPush, PullInfo
-from handlers.config import parse_config
+from handlers.config_parsing import parse_config
 from handlers.decisions import StartJob
-from handlers.router import dispatch
+from handlers.dispatch import dispatch
 from standins.scenario import REPO
 from tests.e2e.conftest import wait_for
 from tests.handlers.handler_payloads import PR_LINKS, comment_job, payload

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.ci_gate import has_skip_marker
+from bot.jobs.ci_gate import has_skip_marker
 from standins.model import Turn, text, tool_use
 from standins.scenario import REPO, SAMPLE_FILES
 from tests.security.conftest import World

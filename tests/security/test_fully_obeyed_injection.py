@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from agents.redact import find_secrets
+from agents.text.redact import find_secrets
 from standins.model import Turn, text, tool_use
 from standins.scenario import MODEL_API_KEY, REPO
 from tests.security.conftest import WORKFLOW, WORKFLOW_TEXT, World, fake_github_token

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from agents import workspace
-from agents.redact import REDACTED, Redactor, find_secrets
-from bot.cli import configure_logging
-from bot.failures import explain_failure
+from agents.text.redact import REDACTED, Redactor, find_secrets
+from bot.cli.logs import configure_logging
+from bot.jobs.failures import explain_failure
 from bot.settings import Settings
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from agents import workspace
-from agents.sandbox import BwrapSandbox
-from agents.tools import Toolbox
+from agents.sandbox.bubblewrap import BwrapSandbox
+from agents.tools.toolbox import Toolbox
 from standins.github import GitHubStandIn
 from tests.helpers import swap_atomically
 from tests.security.conftest import fake_github_token

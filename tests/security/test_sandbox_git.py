@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from agents import workspace
-from agents.redact import Redactor
-from agents.sandbox import BwrapSandbox
-from agents.tools import Toolbox
-from bot.trust import outgoing_refusal
+from agents.sandbox.bubblewrap import BwrapSandbox
+from agents.text.redact import Redactor
+from agents.tools.toolbox import Toolbox
+from bot.jobs.trust import outgoing_refusal
 from standins.github import GitHubStandIn
 from tests.helpers import host_git
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.sandbox import BwrapSandbox
-from agents.sandbox_limits import MIB, ResourceLimits, disk_usage, process_limit_mechanism
-from agents.tools import Toolbox
+from agents.sandbox.bubblewrap import BwrapSandbox
+from agents.sandbox.limits import MIB, ResourceLimits, disk_usage, process_limit_mechanism
+from agents.tools.toolbox import Toolbox
 from tests.helpers import host_processes_with
 
 pytestmark = pytest.mark.usefixtures("bwrap")
@@ -96,7 +96,8 @@ def test_no_process_of_a_job_outlives_it(
         [
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; from agents.sandbox import BwrapSandbox\n"
+            "import sys; from pathlib import Path\n"
+            "from agents.sandbox.bubblewrap import BwrapSandbox\n"
             f"BwrapSandbox(Path({str(worktree)!r})).run("
             f"'setsid sleep {mark} & sleep {mark}', timeout=60)",
         ],

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from agents.netproxy import (
+from agents.sandbox.bubblewrap import BwrapSandbox
+from agents.sandbox.interface import CommandResult
+from agents.sandbox.netproxy import (
     AllowlistError,
     EgressProxy,
     IPAddress,
     egress_for,
     parse_allowlist,
 )
-from agents.sandbox import BwrapSandbox, CommandResult
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 
@@ -205,7 +206,7 @@ def registry_resolver(host: str, port: int) -> Sequence[IPAddress]:
 
 
 # Loopback is not public, so the proxy refuses it; the tests allow exactly the address
-# their registry listens on (production allows nothing: agents.netproxy).
+# their registry listens on (production allows nothing: agents.sandbox.netproxy).
 REGISTRY_ONLY = frozenset({ipaddress.ip_network("127.0.0.1/32")})
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.sandbox import BwrapSandbox
+from agents.sandbox.bubblewrap import BwrapSandbox
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from agents.redact import Redactor
+from agents.text.redact import Redactor
 from bot.github import GitHubApp
-from bot.trust import head_move_refusal
+from bot.jobs.trust import head_move_refusal
 from standins.model import text, tool_use
 from standins.scenario import REPO, SAMPLE_FILES, ScriptedAgent
 from tests.e2e.conftest import wait_for

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
-from bot.ledger import Ledger, close_ledgers
 from bot.settings import Settings
-from bot.webhooks import MAX_BODY_BYTES, WEBHOOK_PATH, signature_matches
+from bot.store.ledger import Ledger, open_ledger
+from bot.web.app import create_app
+from bot.web.webhooks import MAX_BODY_BYTES, WEBHOOK_PATH, signature_matches
 from tests.security.conftest import World
 
 pytestmark = pytest.mark.usefixtures("bwrap")
@@ -66,7 +66,9 @@ def test_the_signature_is_checked_on_the_raw_bytes_in_constant_time(
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, data_dir=tmp_path, webhook_secret="new", webhook_secret_previous="old"
     )
-    with TestClient(create_app(settings, enqueue=lambda job_id: None)) as client:
+    with TestClient(
+        create_app(settings, ledger=open_ledger(settings), enqueue=lambda job_id: None)
+    ) as client:
         body = b'{"zen":  "Design for failure.", "hook_id": 1}'
 
         def send(content: bytes, signature: str) -> int:
@@ -121,7 +123,14 @@ def test_a_body_with_non_ascii_text_and_escaped_slashes_verifies(world: World) -
 def edge_app(data_dir: Path, **secrets: str) -> TestClient:
     """Rolecall's app (real handlers, real ledger file) in this process; `with` runs it."""
     settings = Settings(_env_file=None, data_dir=data_dir, **secrets)  # type: ignore[call-arg]
-    return TestClient(create_app(settings, enqueue=lambda job_id: None))
+    return TestClient(
+        create_app(settings, ledger=open_ledger(settings), enqueue=lambda job_id: None)
+    )
+
+
+def close_ledger(client: TestClient) -> None:
+    """Close the ledger `create_app` opened: every connection to it is gone."""
+    client.app.state.ledger.close()  # type: ignore[attr-defined]
 
 
 def send(client: TestClient, body: bytes, secret: str, delivery: str | None = None) -> Any:
@@ -147,13 +156,13 @@ def test_a_secret_rotation_accepts_old_and_new_during_its_window(
         assert send(client, body, new).status_code == 202
         assert send(client, body, old).status_code == 202
         assert send(client, body, "anything-else").status_code == 401
-    close_ledgers()
+    close_ledger(client)
     # The window closes when WEBHOOK_SECRET_PREVIOUS is removed: the old one is refused.
     with edge_app(tmp_path / "b", WEBHOOK_SECRET=new) as client:
         assert send(client, body, new).status_code == 202
         refused = send(client, body, old)
         assert refused.status_code == 401 and "WEBHOOK_SECRET" in refused.json()["error"]
-    close_ledgers()
+    close_ledger(client)
 
 
 def raw_request(url: str, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
@@ -238,12 +247,12 @@ def test_a_delivery_is_deduplicated_across_a_restart(world: World, tmp_path: Pat
     with edge_app(tmp_path, WEBHOOK_SECRET=secret) as client:
         answer = send(client, body, secret, delivery)
         assert answer.status_code == 202 and answer.json()["decision"] == "job"
-    close_ledgers()  # the app and every connection to its ledger are gone: a restart
+    close_ledger(client)  # the app and every connection to its ledger are gone: a restart
     with edge_app(tmp_path, WEBHOOK_SECRET=secret) as client:
         repeat = send(client, body, secret, delivery)
         assert repeat.status_code == 200 and repeat.json()["duplicate"] is True
         assert send(client, body, secret).json()["decision"] == "job"  # the control
-    close_ledgers()
+    close_ledger(client)
     ledger = Ledger(f"sqlite:///{tmp_path / 'rolecall.db'}")
     try:
         jobs = [j for j in ledger.list_jobs() if j.issue_number == number]

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from agents import workspace
-from agents.redact import find_secrets
+from agents.text.redact import find_secrets
 from bot.github import JOB_PERMISSIONS, RepoClient
 from standins.model import text, tool_use
 from standins.scenario import MODEL_API_KEY, REPO, ScriptedAgent

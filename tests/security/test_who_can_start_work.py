@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ledger import Ledger, NewDelivery
-from bot.loopbreaker import sent_by_itself
+from bot.jobs.loopbreaker import sent_by_itself
+from bot.store.ledger import Ledger, NewDelivery
 from standins.model import text, tool_use
 from standins.scenario import REPO, ScriptedAgent
 from tests.e2e.conftest import wait_for

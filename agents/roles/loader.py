@@ -1,0 +1,310 @@
+"""Role files (Claude Code, GitHub Copilot, plain markdown) -> `Role`.
+
+Teams already wrote agent roles for Claude Code (`.claude/agents/*.md`) and for GitHub
+Copilot (`.github/agents/*.agent.md`). Rolecall runs those files as they are, so this
+module reads both dialects plus frontmatter-less markdown, and is lenient in what it
+accepts: anything odd becomes a warning on the role, and only a file that cannot be
+read at all raises `RoleError`. Discovery never raises; broken files are listed in
+`RoleSet.errors` so a repository with one bad file still gets its other roles.
+
+Model specs are kept raw (after normalising Copilot display names); resolving them to
+a provider and model id is `agents.model`'s job. The types a role file becomes are
+`agents.roles.role`; reading each field leniently is `agents.roles.fields`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path, PurePosixPath
+from typing import Any, get_args
+
+from agents.roles.fields import (
+    first_heading_and_paragraph,
+    normalize_model,
+    optional_str,
+    read_description,
+    read_handoffs,
+    read_max_turns,
+)
+from agents.roles.frontmatter import (
+    FrontmatterError,
+    normalize_text,
+    parse_frontmatter,
+    split_frontmatter,
+)
+from agents.roles.role import (
+    Handoff,
+    Role,
+    RoleError,
+    RoleFileError,
+    RoleSet,
+    Shadowing,
+    slugify,
+)
+from agents.roles.tools import READ_ONLY_TOOLS, RoleFormat, select_tools
+from agents.text.redact import find_secrets
+from agents.tools.names import CHANGES, TODO_WRITE, WEB_FETCH
+
+__all__ = [
+    "CLAUDE_DIR",
+    "COPILOT_DIR",
+    "CREDENTIAL_WARNING",
+    "MAX_ROLE_CHARS",
+    "Handoff",
+    "Role",
+    "RoleError",
+    "RoleFileError",
+    "RoleFormat",
+    "RoleSet",
+    "Shadowing",
+    "builtin_roles",
+    "discover_roles",
+    "find_credentials",
+    "load_role_file",
+    "load_role_text",
+    "normalize_model",
+    "precedence_of",
+    "slugify",
+]
+
+COPILOT_DIR = ".github/agents"
+CLAUDE_DIR = ".claude/agents"
+BUILTIN_SOURCE = "builtin"
+# Copilot caps a custom agent's prompt at 30,000 characters; a role file several times
+# that is a mistake (or an attempt to flood the prompt), not a role.
+MAX_ROLE_CHARS = 100_000
+CREDENTIAL_WARNING = "role file contains a credential (redacted)"
+
+_FORMATS: tuple[str, ...] = get_args(RoleFormat)
+_PERMISSION_MODES = frozenset({"default", "acceptEdits", "dontAsk", "bypassPermissions", "plan"})
+# What `permissionMode: plan` leaves a role: looking, never changing.
+_PLAN_MODE_TOOLS = READ_ONLY_TOOLS | {CHANGES, TODO_WRITE, WEB_FETCH}
+
+
+def load_role_text(text: str, source: str, *, fmt_hint: str | None = None) -> Role:
+    """Parse one role file's text. `source` is where it came from (used for the fallback
+    name and the format guess); `fmt_hint` forces "claude-code", "copilot" or "markdown".
+    """
+    if fmt_hint is not None and fmt_hint not in _FORMATS:
+        raise ValueError(f"fmt_hint must be one of {', '.join(_FORMATS)}, not {fmt_hint!r}")
+    warnings: list[str] = []
+    if "\ufffd" in text:
+        warnings.append("file is not valid UTF-8; unreadable bytes were replaced")
+    text = normalize_text(text)
+    if len(text) > MAX_ROLE_CHARS:
+        raise RoleError(
+            f"the file has {len(text)} characters; a role may have at most {MAX_ROLE_CHARS}"
+        )
+    if not text.strip():
+        raise RoleError("the file is empty")
+    secrets = find_credentials(text)
+    try:
+        document = split_frontmatter(text)
+        if document.frontmatter is None:
+            return _markdown_role(text, source, warnings, secrets)
+        parsed = parse_frontmatter(document.frontmatter)
+    except FrontmatterError as exc:
+        raise RoleError(exc.reason) from None
+    except RecursionError:
+        raise RoleError("the frontmatter is nested too deeply to read") from None
+    warnings.extend(parsed.warnings)
+    fmt: RoleFormat = _guess_format(source, parsed.data, fmt_hint)
+    return _frontmatter_role(parsed.data, document.body, source, fmt, warnings, secrets)
+
+
+def load_role_file(path: str | Path) -> Role:
+    """Read and parse a role file from disk; undecodable bytes are replaced (and warned about)."""
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise RoleError(f"cannot read the file: {exc.strerror or exc}") from None
+    return load_role_text(data.decode("utf-8", errors="replace"), file.as_posix())
+
+
+def discover_roles(files: Mapping[str, str], *, builtins: Iterable[Role] | None = None) -> RoleSet:
+    """The roles a repository gets from its role files plus the built-ins.
+
+    `files` maps repo-relative paths to text. Precedence, highest first: `.github/agents`,
+    `.claude/agents`, the built-ins; within a directory, paths sort alphabetically. A name
+    seen again at lower precedence is shadowed, not loaded twice. Never raises.
+    """
+    tiers: list[list[tuple[str, str]]] = [[], []]
+    for raw_path, text in files.items():
+        path = _normalize_path(raw_path)
+        tier = precedence_of(path)
+        if tier is not None and tier < len(tiers):
+            tiers[tier].append((path, text))
+    roles: list[Role] = []
+    by_name: dict[str, Role] = {}
+    shadowed: list[Shadowing] = []
+    errors: list[RoleFileError] = []
+
+    def add(role: Role) -> None:
+        if role.name in by_name:
+            shadowed.append(Shadowing(role.name, by_name[role.name].source, role.source))
+            return
+        by_name[role.name] = role
+        roles.append(role)
+
+    for tier_files in tiers:
+        for path, text in sorted(tier_files):
+            try:
+                add(load_role_text(text, path))
+            except RoleError as exc:
+                errors.append(RoleFileError(path, exc.reason))
+    for role in builtin_roles() if builtins is None else builtins:
+        add(role)
+    return RoleSet(tuple(roles), tuple(shadowed), tuple(errors))
+
+
+def precedence_of(path: str) -> int | None:
+    """0 for `.github/agents/*.md`, 1 for `.claude/agents/*.md`, 2 for built-ins, else None."""
+    if path == BUILTIN_SOURCE:
+        return 2
+    posix = PurePosixPath(_normalize_path(path))
+    if posix.suffix != ".md" or posix.name.lower() == "readme.md":
+        return None
+    parent = str(posix.parent)
+    if parent == COPILOT_DIR:
+        return 0
+    if parent == CLAUDE_DIR:
+        return 1
+    return None
+
+
+def builtin_roles() -> list[Role]:
+    """The roles Rolecall ships (`agents/builtin/*.md`), which any repository can shadow."""
+    return list(_builtin_roles())
+
+
+@functools.cache
+def _builtin_roles() -> tuple[Role, ...]:
+    folder = resources.files("agents").joinpath("builtin")
+    roles = []
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if entry.name.endswith(".md"):
+            roles.append(
+                load_role_text(
+                    entry.read_text(encoding="utf-8"), BUILTIN_SOURCE, fmt_hint="claude-code"
+                )
+            )
+    return tuple(roles)
+
+
+def find_credentials(text: str) -> tuple[str, ...]:
+    """Credential-shaped strings in `text`, in order of appearance, each once.
+
+    The patterns are `agents.text.redact`'s, so what a role file is flagged for is exactly
+    what gets redacted from everything Rolecall posts.
+    """
+    return tuple(dict.fromkeys(secret.rstrip() for secret in find_secrets(text)))
+
+
+def _normalize_path(path: str) -> str:
+    path = path.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+def _file_stem(source: str) -> str:
+    name = PurePosixPath(source.replace("\\", "/")).name
+    for suffix in (".agent.md", ".md"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _guess_format(source: str, data: Mapping[str, Any], fmt_hint: str | None) -> RoleFormat:
+    if fmt_hint == "claude-code":
+        return "claude-code"
+    if fmt_hint == "copilot":
+        return "copilot"
+    path = "/" + _normalize_path(source)
+    if path.endswith(".agent.md") or f"/{COPILOT_DIR}/" in path:
+        return "copilot"
+    if f"/{CLAUDE_DIR}/" in path:
+        return "claude-code"
+    if "target" in data or "handoffs" in data:
+        return "copilot"
+    return "claude-code"
+
+
+def _markdown_role(text: str, source: str, warnings: list[str], secrets: tuple[str, ...]) -> Role:
+    """A file with no frontmatter: the whole text is the instructions, every default tool."""
+    heading, paragraph = first_heading_and_paragraph(text)
+    name = slugify(heading or "") or slugify(_file_stem(source))
+    if not name:
+        raise RoleError("the role has no name: give it a '# Heading' or a file name")
+    if secrets:
+        warnings.append(CREDENTIAL_WARNING)
+    return Role(
+        name=name,
+        description=paragraph or heading or "",
+        instructions=text.strip("\n"),
+        format="markdown",
+        source=source,
+        warnings=tuple(dict.fromkeys(warnings)),
+        secrets=secrets,
+    )
+
+
+def _frontmatter_role(
+    data: Mapping[str, Any],
+    body: str,
+    source: str,
+    fmt: RoleFormat,
+    warnings: list[str],
+    secrets: tuple[str, ...],
+) -> Role:
+    name = _name(data, source, fmt, warnings)
+    description = read_description(data.get("description"), warnings)
+    selection = select_tools(data.get("tools"), data.get("disallowedTools"), fmt=fmt)
+    warnings.extend(selection.warnings)
+    tools = selection.tools
+    model, model_warnings = normalize_model(data.get("model"))
+    warnings.extend(model_warnings)
+    max_turns = read_max_turns(data.get("maxTurns"), warnings)
+    permission_mode = optional_str(data.get("permissionMode"))
+    if permission_mode is not None and permission_mode not in _PERMISSION_MODES:
+        warnings.append(f"unknown permissionMode {permission_mode!r}")
+    if permission_mode == "plan":
+        tools = tools & _PLAN_MODE_TOOLS
+    handoffs = read_handoffs(data.get("handoffs"), warnings)
+    instructions = body.strip("\n")
+    if not instructions.strip():
+        warnings.append("the role has no instructions after its frontmatter")
+    if secrets:
+        warnings.append(CREDENTIAL_WARNING)
+    return Role(
+        name=name,
+        description=description,
+        instructions=instructions,
+        format=fmt,
+        source=source,
+        tools=tools,
+        ignored_tools=selection.ignored,
+        model=model,
+        max_turns=max_turns,
+        permission_mode=permission_mode,
+        handoffs=handoffs,
+        target=optional_str(data.get("target")),
+        warnings=tuple(dict.fromkeys(warnings)),
+        secrets=secrets,
+    )
+
+
+def _name(data: Mapping[str, Any], source: str, fmt: RoleFormat, warnings: list[str]) -> str:
+    declared = optional_str(data.get("name"))
+    name = slugify(declared or "")
+    if name:
+        return name
+    stem = slugify(_file_stem(source))
+    if not stem:
+        raise RoleError("the role has no name: add 'name:' to its frontmatter")
+    if fmt == "claude-code" and source != BUILTIN_SOURCE:
+        warnings.append(f"no 'name' in the frontmatter; named {stem!r} after the file")
+    return stem

@@ -1,0 +1,1 @@
+"""The bubblewrap sandbox every agent command runs in: limits, user, seccomp, egress proxy."""

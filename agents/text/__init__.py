@@ -1,0 +1,1 @@
+"""Text that crosses a trust boundary: sanitized, redacted, capped, its hidden markup found."""

@@ -1,0 +1,1 @@
+"""The `rolecall` command: each subcommand, and the process roots of `serve` and `worker`."""

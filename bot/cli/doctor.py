@@ -1,0 +1,142 @@
+"""`rolecall doctor`: this machine and the settings, checked one line each with what to do."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+
+from bot.settings import Settings, get_settings
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    doctor = subparsers.add_parser(
+        "doctor", help="check this machine and the settings, one line each with what to do"
+    )
+    doctor.set_defaults(func=doctor_command)
+
+
+def doctor_command(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    checks = [
+        _check_sandbox(settings),
+        _check_git(),
+        _check_data_dir(settings),
+        *_check_settings(settings),
+        _check_database(settings),
+        _check_queue(settings),
+    ]
+    for ok, line in checks:
+        print(f"{'ok  ' if ok else 'FAIL'}  {line}")
+    return 0 if all(ok for ok, _ in checks) else 1
+
+
+Check = tuple[bool, str]
+
+
+def _check_sandbox(settings: Settings) -> Check:
+    if settings.sandbox == "none":
+        return True, "sandbox: none, agent commands run unconfined (ROLECALL_SANDBOX=none)"
+    if shutil.which("bwrap") is None:
+        return False, "bwrap: not found; install bubblewrap (apt-get install bubblewrap)"
+    try:
+        result = subprocess.run(
+            ["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"bwrap: could not run it ({exc})"
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return False, (
+            f"bwrap: cannot make a sandbox here ({reason}); allow unprivileged user "
+            "namespaces (on Ubuntu: sysctl kernel.apparmor_restrict_unprivileged_userns=0) "
+            "or run Rolecall in a container that permits them"
+        )
+    return True, "bwrap: sandboxes work"
+
+
+def _check_git() -> Check:
+    try:
+        result = subprocess.run(["git", "--version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False, "git: not found; install git (apt-get install git)"
+    if result.returncode != 0:
+        return False, f"git: `git --version` failed ({result.stderr.strip()}); reinstall git"
+    return True, f"git: {result.stdout.strip()}"
+
+
+def _check_data_dir(settings: Settings) -> Check:
+    path = settings.data_dir.resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return False, (
+            f"data dir: cannot write {path} ({exc.strerror or exc}); set ROLECALL_DATA_DIR "
+            "to a directory this user can write"
+        )
+    return True, f"data dir: {path} is writable"
+
+
+def _check_settings(settings: Settings) -> list[Check]:
+    missing = settings.missing_app_settings()
+    if settings.anthropic_api_key is None and settings.anthropic_base_url is None:
+        missing.append(
+            "ANTHROPIC_API_KEY: the model API key (or ANTHROPIC_BASE_URL for a gateway "
+            "that needs none)"
+        )
+    if not missing:
+        return [(True, "settings: the GitHub App and the model API are configured")]
+    return [(False, f"setting {line}") for line in missing]
+
+
+def _check_database(settings: Settings) -> Check:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.store.ledger import Ledger
+
+    url = settings.resolved_database_url()
+    shown = _without_password(url)
+    try:
+        ledger = Ledger(url)
+        try:
+            ledger.ping()
+        finally:
+            ledger.close()
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return False, f"database: cannot reach {shown} ({reason}); check ROLECALL_DATABASE_URL"
+    return True, f"database: {shown} is reachable"
+
+
+def _check_queue(settings: Settings) -> Check:
+    url = settings.resolved_queue_url()
+    shown = _without_password(url)
+    if not url.startswith(("redis://", "rediss://")):
+        return True, f"queue: {shown} (SQLite, checked with the data dir)"
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except redis.RedisError as exc:
+        return False, f"queue: cannot reach {shown} ({exc}); check ROLECALL_QUEUE_URL"
+    return True, f"queue: {shown} is reachable"
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return url.split("@")[-1]

@@ -1,0 +1,1 @@
+"""One job, phase by phase: admission, the phases, their gates, and the playbooks."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: the FastAPI app, webhook verification and the durable intake."""

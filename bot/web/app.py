@@ -1,0 +1,177 @@
+"""The FastAPI app: the webhook route, a status page, a health check. Nothing else.
+
+`create_app` only wires; the lifespan owns the intake writer (started before the first
+request, drained after the last) and runs `recover` so that jobs a previous process left
+behind are queued again or failed cleanly. Worker threads are not the app's business:
+`rolecall serve` starts them beside it.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from bot.github.login import BotLoginLearner
+from bot.settings import Settings
+from bot.store.ledger import JOB_STATES, Ledger
+from bot.store.recovery import Enqueue, recover
+from bot.web.intake import Intake
+from bot.web.webhooks import WEBHOOK_PATH, Decide, Receive, Scope, Send, WebhookEndpoint
+
+NEW_APP_URL = "https://github.com/settings/apps/new"
+
+
+def _default_decide(settings: Settings) -> Decide:
+    """The handlers, told which bots may start work (ROLECALL_ALLOWED_BOTS)."""
+    from handlers.dispatch import dispatch
+
+    return functools.partial(dispatch, allowed_bots=settings.allowed_bot_logins())
+
+
+class RolecallApp(FastAPI):
+    """FastAPI, with the webhook URL answered before FastAPI's routing and middleware.
+
+    See `WebhookEndpoint`: the webhook is the one hot path; every other URL is ordinary
+    FastAPI.
+    """
+
+    webhook: WebhookEndpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == WEBHOOK_PATH:
+            await self.webhook(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    ledger: Ledger,
+    enqueue: Enqueue,
+    decide: Decide | None = None,
+    bot_login_lookup: Callable[[], str] | None = None,
+) -> FastAPI:
+    """The app for `settings`, recording into `ledger` and queueing with `enqueue`.
+
+    `decide` replaces the handlers (tests); `bot_login_lookup` asks GitHub for the App's
+    bot login (`GET /app`), in the background, when ROLECALL_BOT_LOGIN does not say it.
+    """
+    intake = Intake(ledger, enqueue)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        intake.start()
+        recover(ledger, enqueue)
+        learner = _bot_login_learner(settings, endpoint, bot_login_lookup)
+        if learner is not None:
+            learner.start()
+        try:
+            yield
+        finally:
+            if learner is not None:
+                learner.stop()
+            intake.stop()
+
+    app = RolecallApp(title="Rolecall", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.webhook = endpoint = WebhookEndpoint(
+        secrets=settings.webhook_secrets(),
+        decide=decide or _default_decide(settings),
+        intake=intake,
+        bot_login=settings.bot_login,
+    )
+    app.state.settings = settings
+    app.state.ledger = ledger
+    app.state.intake = intake
+    app.add_api_route("/", status_page, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/healthz", healthz, methods=["GET"])
+    return app
+
+
+def _bot_login_learner(
+    settings: Settings, endpoint: WebhookEndpoint, lookup: Callable[[], str] | None
+) -> BotLoginLearner | None:
+    """Learns the bot's login from `GET /app` unless it is configured (or cannot be).
+
+    In the background: start-up never waits on GitHub, and the handlers get the login as
+    soon as it is known (see `BotLoginLearner`).
+    """
+    if settings.bot_login or lookup is None:
+        return None
+
+    def learned(login: str) -> None:
+        endpoint.bot_login = login
+
+    return BotLoginLearner(lookup, learned)
+
+
+def healthz(request: Request) -> JSONResponse:
+    """200 while deliveries can be acknowledged; 503 when the intake writer is down."""
+    state = request.app.state
+    running = state.intake.running
+    stats = state.intake.stats
+    body: dict[str, Any] = {
+        "status": "ok" if running else "intake stopped",
+        "configured": not state.settings.missing_app_settings(),
+        # The App's bot login the handlers use; null until learned from GET /app.
+        "bot_login": request.app.webhook.bot_login,
+        # How well commits are grouped since start: deliveries per fsync.
+        "intake": {
+            "deliveries": stats.deliveries,
+            "commits": stats.commits,
+            "largest_batch": stats.largest_batch,
+        },
+    }
+    return JSONResponse(body, status_code=200 if running else 503)
+
+
+def status_page(request: Request) -> HTMLResponse:
+    """What a person opening Rolecall's URL needs: what to configure, or what it is doing."""
+    settings: Settings = request.app.state.settings
+    missing = settings.missing_app_settings()
+    if missing:
+        items = "\n".join(f"<li><code>{html.escape(line)}</code></li>" for line in missing)
+        body = f"""<h1>Rolecall is not configured yet</h1>
+<p>Rolecall is running, but it needs a GitHub App before it can receive webhooks.
+Set these (in the environment or a <code>.env</code> file) and restart:</p>
+<ul>
+{items}
+</ul>
+<h2>Register the GitHub App</h2>
+<ol>
+<li>Open <a href="{NEW_APP_URL}">{NEW_APP_URL}</a> (or your organization's
+Developer settings &rarr; GitHub Apps &rarr; New GitHub App).</li>
+<li>Give it the permissions and events listed in <code>app.yml</code> in Rolecall's
+repository.</li>
+<li>Set the webhook URL to <code>https://&lt;this host&gt;{WEBHOOK_PATH}</code>, choose a
+webhook secret, and put the same secret in <code>WEBHOOK_SECRET</code>.</li>
+<li>Copy the App ID into <code>APP_ID</code>, generate a private key and point
+<code>PRIVATE_KEY_PATH</code> at it, then install the App on your repositories.</li>
+</ol>"""
+    else:
+        counts = request.app.state.ledger.count_jobs_by_state()
+        states = [*JOB_STATES, *sorted(set(counts) - set(JOB_STATES))]
+        rows = "\n".join(
+            f"<tr><td>{html.escape(state)}</td><td>{counts.get(state, 0)}</td></tr>"
+            for state in states
+        )
+        body = f"""<h1>Rolecall is running</h1>
+<p>Webhooks are received at <code>{WEBHOOK_PATH}</code>. <code>rolecall jobs</code>
+lists the jobs.</p>
+<table>
+<tr><th>state</th><th>jobs</th></tr>
+{rows}
+</table>"""
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Rolecall</title></head>
+<body>
+{body}
+</body></html>
+"""
+    return HTMLResponse(page)

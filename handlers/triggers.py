@@ -1,0 +1,117 @@
+"""Slash commands and labels that start roles, as decisions a handler can make blind.
+
+A handler cannot know which roles a repository has or what its `.github/rolecall.yml`
+maps: those live on the default branch, and handlers do no I/O. So every visible
+`/name` on an issue becomes a `StartJob` carrying the command as typed, every label
+becomes one carrying the label, and the worker resolves them (`handlers.roles`) before it
+acknowledges anything; a `/shrug` that names nothing ends there, silently.
+
+Rolecall's own commands are told apart here, because their kind of job differs:
+`/implement` runs a role through the implement playbook like any role command,
+`/help`, `/status`, `/cancel` and `/retry` are small control jobs, and `/ci` (on a pull
+request) lets CI run on Rolecall's pushes (bot.jobs.ci_gate); it runs no agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from handlers.command_names import BUILTIN_COMMANDS, CI, CONTROL_COMMANDS, IMPLEMENT
+from handlers.commands import Command
+from handlers.decisions import StartJob
+from handlers.events import IssueCommentEvent, IssuesEvent, Label
+
+IMPLEMENTER = "implementer"
+
+
+def pick_command(commands: Sequence[Command]) -> Command | None:
+    """The command a comment gives: its first built-in one, else its first one.
+
+    `commands` are the comment's visible commands in order (handlers.commands). Built-ins
+    win so that `/cc @bob` on the line before `/implement` still implements.
+    """
+    return next((c for c in commands if c.name in BUILTIN_COMMANDS), None) or next(
+        iter(commands), None
+    )
+
+
+def comment_job(
+    event: IssueCommentEvent,
+    trigger_command: Command,
+    installation_id: int,
+    *,
+    kind: str,
+    role: str,
+    **extra: Any,
+) -> StartJob:
+    """A job started by `trigger_command` in `event`'s comment, with the thread as it was."""
+    return StartJob(
+        kind=kind,
+        role=role,
+        repo_full_name=event.repository.full_name,
+        repo_id=event.repository.id,
+        installation_id=installation_id,
+        issue_number=event.issue.number,
+        is_pull_request=event.issue.is_pull_request,
+        comment_id=event.comment.id,
+        sender_login=event.sender.login,
+        notes=trigger_command.notes,
+        trigger_at=event.comment.created_at,
+        trigger="comment",
+        issue_title=event.issue.title,
+        issue_body=event.issue.body or "",
+        **extra,
+    )
+
+
+def command_job(event: IssueCommentEvent, command: Command, installation_id: int) -> StartJob:
+    """The job for one visible command on an issue or a pull request's conversation."""
+    if command.name == CI:  # a job of its own kind; the worker refuses it on an issue
+        return comment_job(
+            event,
+            command,
+            installation_id,
+            kind=CI,
+            role="",
+            command=CI,
+            reason=f"/ci by @{event.sender.login} on #{event.issue.number}",
+        )
+    control = command.name in CONTROL_COMMANDS
+    kind = command.name if control else IMPLEMENT
+    role = "" if control else IMPLEMENTER if command.name == IMPLEMENT else command.name
+    return comment_job(
+        event,
+        command,
+        installation_id,
+        kind=kind,
+        role=role,
+        command=command.name,
+        # A control command runs no role, so its reason names none.
+        reason=f"/{command.name} by @{event.sender.login} on #{event.issue.number}"
+        if control
+        else "",
+    )
+
+
+def label_job(event: IssuesEvent, label: Label, installation_id: int) -> StartJob:
+    """The job for a label someone applied; the labeler is the one who asked."""
+    issue = event.issue
+    return StartJob(
+        kind=IMPLEMENT,
+        role=label.name.removeprefix("rolecall:").strip() or label.name,
+        repo_full_name=event.repository.full_name,
+        repo_id=event.repository.id,
+        installation_id=installation_id,
+        issue_number=issue.number,
+        is_pull_request=issue.is_pull_request,
+        comment_id=None,
+        sender_login=event.sender.login,
+        notes="",
+        # When the label was applied: the issue's last update is the labeling itself.
+        trigger_at=issue.updated_at or issue.created_at,
+        trigger="label",
+        label=label.name,
+        issue_title=issue.title,
+        issue_body=issue.body or "",
+    )
