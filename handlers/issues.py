@@ -8,18 +8,15 @@ worker's call too (see handlers.triggers).
 
 from __future__ import annotations
 
-from handlers.command_names import IMPLEMENT
 from handlers.commands import parse_commands
-from handlers.decisions import Decision, Ignore, Reply
+from handlers.decisions import Decision, Ignore
 from handlers.events import IssueCommentEvent, IssuesEvent
 from handlers.guards import screen_sender
 from handlers.reviews import pull_request_command
 from handlers.router import Context, Router
-from handlers.triggers import command_job, label_job, pick_command
+from handlers.triggers import NOT_AN_APP_DELIVERY, issue_command, label_job
 
 router = Router()
-
-NOT_AN_APP_DELIVERY = Ignore("no installation in the payload: not a delivery to the GitHub App")
 
 
 @router.on("issue_comment.created")
@@ -28,23 +25,10 @@ def comment_created(ctx: Context) -> Decision:
     event = ctx.parse(IssueCommentEvent)
     if (refusal := screen_sender(event.sender, ctx.bot_login, ctx.allowed_bots)) is not None:
         return refusal
-    commands = parse_commands(event.comment.body)
+    commands = parse_commands(event.comment.body)  # scanned once, for both kinds
     if (on_pull_request := pull_request_command(event, commands)) is not None:
         return on_pull_request  # /fix or /review on a pull request
-    command = pick_command(commands)
-    if command is None:
-        return Ignore("no visible command in the comment")
-    if command.name == IMPLEMENT and event.issue.is_pull_request:
-        return Reply(
-            reason="/implement on a pull request",
-            body=(
-                f"@{event.sender.login} `/implement` works on issues: it turns an issue into "
-                "a draft pull request. Please comment it on the issue you'd like implemented."
-            ),
-        )
-    if event.installation is None:
-        return NOT_AN_APP_DELIVERY
-    return command_job(event, command, event.installation.id)
+    return issue_command(event, commands)
 
 
 @router.on("issues.labeled")

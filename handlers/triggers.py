@@ -19,10 +19,29 @@ from typing import Any
 
 from handlers.command_names import BUILTIN_COMMANDS, CI, CONTROL_COMMANDS, IMPLEMENT
 from handlers.commands import Command
-from handlers.decisions import StartJob
+from handlers.decisions import Decision, Ignore, Reply, StartJob
 from handlers.events import IssueCommentEvent, IssuesEvent, Label
 
 IMPLEMENTER = "implementer"
+NOT_AN_APP_DELIVERY = Ignore("no installation in the payload: not a delivery to the GitHub App")
+
+
+def issue_command(event: IssueCommentEvent, commands: Sequence[Command]) -> Decision:
+    """What a comment's commands ask of its issue: a job, a reply, or nothing."""
+    command = pick_command(commands)
+    if command is None:
+        return Ignore("no visible command in the comment")
+    if command.name == IMPLEMENT and event.issue.is_pull_request:
+        return Reply(
+            reason="/implement on a pull request",
+            body=(
+                f"@{event.sender.login} `/implement` works on issues: it turns an issue into "
+                "a draft pull request. Please comment it on the issue you'd like implemented."
+            ),
+        )
+    if event.installation is None:
+        return NOT_AN_APP_DELIVERY
+    return command_job(event, command, event.installation.id)
 
 
 def pick_command(commands: Sequence[Command]) -> Command | None:

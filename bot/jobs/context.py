@@ -100,7 +100,12 @@ class JobRecord:
 
 @dataclass(frozen=True)
 class Given:
-    """What a job was given: its request, and handles on its repository and its row."""
+    """What a job was given: its request, and handles on its repository and its row.
+
+    The fields never change. The handles have state of their own: the redactor learns
+    the role's secrets when the role is chosen (`Redactor.add`), and the record is the
+    row as last saved.
+    """
 
     job_id: int
     decision: StartJob

@@ -37,7 +37,7 @@ def run_control(svc: Services, given: Given) -> None:
     try:
         if decision.comment_id is not None:
             given.repo.react(decision.comment_id, "eyes")
-        outcome = COMMANDS[decision.kind](svc, given)
+        outcome = CONTROL_JOBS[decision.kind](svc, given)
     except Exception as exc:
         log.exception("job %s: /%s failed", given.job_id, decision.kind)
         svc.ledger.update_job(given.job_id, state="failed", outcome=explain_failure(exc))
@@ -140,7 +140,7 @@ def _issue_jobs(svc: Services, given: Given) -> list[Job]:
     return svc.ledger.jobs_for_issue(given.repo.full_name, number, limit=100, admitted_only=True)
 
 
-COMMANDS: dict[str, Callable[[Services, Given], Outcome]] = {
+CONTROL_JOBS: dict[str, Callable[[Services, Given], Outcome]] = {
     HELP: help_command,
     STATUS: status_command,
     CANCEL: cancel_command,

@@ -35,14 +35,14 @@ from bot.jobs.context import (
     Target,
     Work,
 )
-from bot.jobs.control import COMMANDS, run_control
+from bot.jobs.control import CONTROL_JOBS, run_control
 from bot.jobs.failures import explain_failure
 from bot.jobs.loopbreaker import claim_the_answer
 from bot.jobs.playbooks import PLAYBOOKS, Playbook
 from bot.jobs.role_settings import limits_for, model_for
 from bot.jobs.setup import load_setup, role_for_job
+from bot.jobs.slots import hand_on
 from bot.jobs.stops import stop_of
-from bot.jobs.turns import hand_on
 from bot.providers import provider_for
 from bot.render import tracking
 from bot.settings import Settings
@@ -77,14 +77,14 @@ def run_job(svc: Services, job_id: int) -> None:
             ledger.update_job(job_id, state="skipped", outcome="already replied on this thread")
         return
     if not isinstance(decision, StartJob) or (
-        decision.kind not in PLAYBOOKS and decision.kind not in COMMANDS
+        decision.kind not in PLAYBOOKS and decision.kind not in CONTROL_JOBS
     ):
         ledger.update_job(job_id, state="failed", outcome=f"no playbook for {decision!r}")
         return
     if not admit(svc, job, decision, repo):  # writers only, within the loop breaker
         return
     given = Given(job_id, decision, repo, redact, JobRecord(ledger, job))
-    if decision.kind in COMMANDS:  # /help, /status, /cancel, /retry
+    if decision.kind in CONTROL_JOBS:  # /help, /status, /cancel, /retry
         run_control(svc, given)
     else:
         Worker(svc, PLAYBOOKS[decision.kind], given).run()
@@ -248,7 +248,7 @@ class Worker:
         given, record = self.given, self.given.record
         state = "succeeded" if stopped is None else stopped.state
         detail = "" if stopped is None else stopped.reason
-        if isinstance(stopped, JobParked):  # queued behind the job (bot.jobs.turns)
+        if isinstance(stopped, JobParked):  # queued behind the job (bot.jobs.slots)
             return
         if isinstance(stopped, JobSkipped):  # nothing was posted, and nothing will be
             record.save(state=state, outcome=given.redact(detail))

@@ -26,8 +26,8 @@ from bot.jobs.context import (
 from bot.jobs.playbooks.role_jobs import post_answer, route_before_acknowledging
 from bot.jobs.playbooks.words import agent_words
 from bot.jobs.setup import bind_default_branch, fetch_mirror
+from bot.jobs.slots import model_shown, wait_turn
 from bot.jobs.trust import outgoing_refusal
-from bot.jobs.turns import model_shown, wait_turn
 from bot.render import pulls, tracking
 from handlers.config import RepoConfig
 from handlers.guards import filter_to_trigger_time, has_write

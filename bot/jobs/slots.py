@@ -1,4 +1,4 @@
-"""A role job's turn on its issue: run now, or wait (visibly) for the job running there.
+"""A role job's slot on its issue: run now, or wait (visibly) for the job running there.
 
 The ledger side is `bot.store.slots`; this adds what people see. A job that must wait says
 so in its tracking comment before it parks, and the pending job it replaces gets its
