@@ -52,8 +52,12 @@ def build_implement_brief(
     branch: str,
     *,
     read_only: bool = False,
+    earlier_run: EarlierRun | None = None,
 ) -> str:
     """The task text for implementing an issue (or, `read_only`, answering it).
+
+    `earlier_run` (for `/continue`): a run on this branch stopped before it finished;
+    why it stopped is Rolecall's, its summary was the agent's own and is fenced as data.
 
     Rolecall's own words say what to do; the repository's instruction files (read from the
     default branch, so only people with write access wrote them) follow, labelled by file
@@ -76,6 +80,13 @@ def build_implement_brief(
             "make that message the complete answer."
         )
     parts = ["# Task", "", task]
+    if earlier_run is not None:
+        parts += [
+            "",
+            f"An earlier run on this branch stopped before it finished ({earlier_run.stopped}). "
+            "The checkout holds its work, committed. Continue from there: check what it did "
+            "(its summary is below), then finish the issue.",
+        ]
     if notes:
         parts += [
             "",
@@ -99,10 +110,22 @@ def build_implement_brief(
         when = utc(comment.created_at).strftime("%Y-%m-%d %H:%M UTC")
         label = f"comment by @{comment.author} ({who}), {when}"
         parts += ["", fence(label, sanitize(comment.body).strip())]
+    if earlier_run is not None:
+        parts += ["", "# What the earlier run said it had done", ""]
+        summary = sanitize(earlier_run.summary).strip() or "(no summary)"
+        parts.append(fence("the earlier run's own summary", summary))
     if notes:
         parts += ["", "# Notes given with /implement", ""]
         parts.append(fence("notes from the maintainer who asked for this", notes))
     return "\n".join(parts) + "\n"
+
+
+@dataclass(frozen=True)
+class EarlierRun:
+    """A run on the same branch that stopped early: why (Rolecall's words), what it said."""
+
+    stopped: str
+    summary: str
 
 
 def utc(moment: datetime) -> datetime:

@@ -2,11 +2,12 @@
 
 Shaped like mini-swe-agent's `DefaultAgent`: `run` loops over `step`, `step` is `query`
 then `execute`, and every way out of the loop is an `AgentStop`: the model finished,
-a limit was reached (checked at the top of `query`), the job was cancelled, or the
-model API failed after the SDK's retries. `run` turns each into a `RunResult` and never
-raises for them, so the caller can report honestly what happened. The transcript is
-JSON lines, appended and flushed as each event happens, with the final line written in
-`finally` whatever ended the run.
+a limit was reached (checked at the top of `query`; the time limit is also a deadline
+no model call or command runs past), the job was cancelled, or the model API failed
+after retries (agents.model_retry). `run` turns each into a `RunResult` (agents.outcome)
+and never raises for them, so the caller can report honestly what happened. The
+transcript is JSON lines, appended and flushed as each event happens, with the final
+line written in `finally` whatever ended the run; `progress` is told how the run goes.
 """
 
 from __future__ import annotations
@@ -15,21 +16,33 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol
+from typing import IO, Any, Protocol, runtime_checkable
 
 import anthropic
 from anthropic.types import Message, ToolUseBlock
 
-from agents.model import ModelClient, ModelRef
+from agents.context_window import ContextFitter, window_for
+from agents.model import DeadlineReached, ModelClient, ModelRef, RetryWait, content_params
+from agents.model_errors import explain
+from agents.outcome import (
+    AgentStop,
+    Cancelled,
+    Completed,
+    LimitsExceeded,
+    ModelFailed,
+    RunResult,
+    RunStop,
+)
 from agents.pricing import Usage, cost_usd
+from agents.progress import ProgressCallback, RunProgress, describe_step, report
+from agents.run_limits import Limits, limit_reached, money
 from agents.text.redact import Redactor
 from agents.tools.result import ToolResult
 
-RunStop = Literal["completed", "turn_limit", "time_limit", "cost_limit", "cancelled", "model_error"]
-LimitName = Literal["turn_limit", "time_limit", "cost_limit"]
+# The limits (agents.run_limits), stops and result (agents.outcome), named for callers.
+__all__ = ["Executor", "Limits", "RunResult", "RunStop", "Toolbox"]
 
 # The answer to a tool call cut off by max_tokens: it is not run, and the model may retry.
 _CUT_OFF = ToolResult(
@@ -37,6 +50,8 @@ _CUT_OFF = ToolResult(
     "Send it again with less text around it.",
     is_error=True,
 )
+# How often an empty `pause_turn` is answered by sending the conversation again.
+_EMPTY_PAUSES = 3
 
 
 class Toolbox(Protocol):
@@ -51,62 +66,11 @@ class Toolbox(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on one run. `max_cost_usd=None` means no cost bound."""
+@runtime_checkable
+class TimedToolbox(Protocol):
+    """A toolbox that stops commands at `deadline` (a `time.monotonic()` value)."""
 
-    max_turns: int = 50
-    max_seconds: float = 1800
-    max_cost_usd: Decimal | None = Decimal("5")
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """How a run ended, what it said last, and what it used."""
-
-    summary: str
-    turns: int
-    usage: Usage
-    cost_usd: Decimal | None
-    stop: RunStop
-    detail: str
-
-
-class AgentStop(Exception):
-    """Ends the loop. Subclasses say why; `detail` is one line for a person to read."""
-
-    stop: RunStop = "completed"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class Completed(AgentStop):
-    """The model answered without calling a tool: its text is the summary."""
-
-    stop = "completed"
-
-
-class LimitsExceeded(AgentStop):
-    """A turn, time or cost limit was reached; `limit` names which."""
-
-    def __init__(self, limit: LimitName, detail: str) -> None:
-        super().__init__(detail)
-        self.limit: LimitName = limit
-        self.stop = limit
-
-
-class Cancelled(AgentStop):
-    """Someone asked the job to stop."""
-
-    stop = "cancelled"
-
-
-class ModelFailed(AgentStop):
-    """The model API failed after the SDK's retries, or gave an answer we cannot continue."""
-
-    stop = "model_error"
+    deadline: float | None
 
 
 class Executor:
@@ -124,6 +88,7 @@ class Executor:
         max_tokens: int = 8192,
         redact: Callable[[str], str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self.client = client
         self.model = model
@@ -135,6 +100,7 @@ class Executor:
         # Invariant 6: the transcript is a log, so secret-shaped strings never reach it.
         self.redact = redact or Redactor()
         self.clock = clock
+        self.progress = progress
         self.messages: list[dict[str, Any]] = []
         self.turns = 0
         self.usage = Usage()
@@ -143,7 +109,15 @@ class Executor:
         self._tools: list[dict[str, Any]] = []
         self._system = ""
         self._started = 0.0
+        self._deadline = 0.0  # in time.monotonic(): what bounds each model and tool call
+        self._time_left = limits.max_seconds
+        self._step: str | None = None
+        self._continuing = False  # the last reply was cut at max_tokens and asked to go on
+        self._empty_pauses = 0
         self._transcript: IO[str] | None = None
+        window = window_for(model.id, limits.context_window)
+        room = max_tokens + (limits.thinking_budget or 0)  # the answer, thinking included
+        self.context = ContextFitter(window, room, self._ask, self._log)
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -153,6 +127,9 @@ class Executor:
         self._tools = self.toolbox.specs()
         self.messages = [{"role": "user", "content": brief}]
         self._started = self.clock()
+        self._deadline = time.monotonic() + self.limits.max_seconds
+        if isinstance(self.toolbox, TimedToolbox):
+            self.toolbox.deadline = self._deadline
         self.transcript_path.parent.mkdir(parents=True, exist_ok=True)
         outcome: AgentStop | None = None
         with self.transcript_path.open("a", encoding="utf-8") as transcript:
@@ -177,14 +154,27 @@ class Executor:
         self._check_limits()
         self.turns += 1
         self._log("request", turn=self.turns, messages=len(self.messages))
-        try:
-            message = self.client.create(
-                self.model.id, self._system, self.messages, self._tools, self.max_tokens
+        budget = self.limits.thinking_budget
+        try:  # fitting the window may ask for a summary: its failures are a turn's
+            self.messages = self.context.fit(
+                self.messages, self._system, self._tools, self.usage.prompt_tokens
             )
+            message = self.client.create(
+                self.model.id,
+                self._system,
+                self.messages,
+                self._tools,
+                self.max_tokens + (budget or 0),  # the answer's room beside the thinking
+                thinking_budget=budget,
+                time_left=self._time_left,
+                on_retry=self._retrying,
+            )
+        except DeadlineReached as reached:
+            raise self._out_of_time("waiting for the model API", reached.error) from reached
         except anthropic.APIError as error:
             raise ModelFailed(self._explain(error)) from error
         self._account(message)
-        content = _content_params(message)
+        content = content_params(message)
         if content:  # the API refuses an empty assistant message mid-conversation
             self.messages.append({"role": "assistant", "content": content})
         self._log(
@@ -194,11 +184,13 @@ class Executor:
             stop_reason=message.stop_reason,
             content=content,
             usage=Usage.from_api(message.usage).as_dict(),
-            cost_usd=_money(self.cost),
+            cost_usd=money(self.cost),
         )
         text = "\n\n".join(block.text for block in message.content if block.type == "text")
-        if text.strip():
-            self.summary = text
+        if text.strip():  # a reply continued after max_tokens adds to the one it continues
+            self.summary = self.summary + text if self._continuing else text
+        self._continuing = False
+        self._progress()
         return message
 
     def execute(self, message: Message) -> None:
@@ -220,9 +212,18 @@ class Executor:
             self.messages.append(
                 {"role": "user", "content": "Your reply was cut off at max_tokens; continue."}
             )
+            self._continuing = True
             return
         if reason == "pause_turn":
-            return  # the API paused a long turn: sending the conversation back resumes it
+            # The API paused a long turn: sending the conversation back resumes it, but an
+            # empty pause sends the very same request again, so only a few times.
+            self._empty_pauses = 0 if message.content else self._empty_pauses + 1
+            if self._empty_pauses > _EMPTY_PAUSES:
+                raise ModelFailed(
+                    f"the model API paused its turn {self._empty_pauses} times in a row "
+                    "without answering anything; try again later"
+                )
+            return
         if not calls:
             raise Completed(f"the model finished after {self.turns} turns")
         self._answer(self._run_calls(calls))
@@ -236,6 +237,8 @@ class Executor:
             if self.cancel.is_set():
                 raise Cancelled(f"cancelled during turn {self.turns}, before {call.name} ran")
             self._log("tool_call", turn=self.turns, id=call.id, name=call.name, input=call.input)
+            self._step = describe_step(call.name, call.input, self.redact)
+            self._progress()
             result = self.toolbox.call(call.name, dict(call.input))
             self._log(
                 "tool_result",
@@ -245,17 +248,15 @@ class Executor:
                 content=result.content,
             )
             results.append((call.id, result))
+            if time.monotonic() >= self._deadline:  # the command was stopped at the deadline
+                raise self._out_of_time(f"running {self._step}")
         return results
 
     def _log_start(self, system: str, brief: str) -> None:
         self._log(
             "start",
             model=str(self.model),
-            limits={
-                "max_turns": self.limits.max_turns,
-                "max_seconds": self.limits.max_seconds,
-                "max_cost_usd": _money(self.limits.max_cost_usd),
-            },
+            limits=self.limits.as_record(),
             tools=[tool.get("name") for tool in self._tools],
             system=system,
             brief=brief,
@@ -269,26 +270,58 @@ class Executor:
             detail=outcome.detail if outcome is not None else "the loop raised",
             turns=self.turns,
             usage=self.usage.as_dict(),
-            cost_usd=_money(self.cost),
+            cost_usd=money(self.cost),
             summary=self.summary,
         )
 
     def _check_limits(self) -> None:
         if self.cancel.is_set():
             raise Cancelled(f"cancelled after {self.turns} turns")
-        if self.turns >= self.limits.max_turns:
-            raise LimitsExceeded(
-                "turn_limit", f"stopped after {self.turns} turns (limit {self.limits.max_turns})"
-            )
         elapsed = self.clock() - self._started
-        if elapsed >= self.limits.max_seconds:
-            raise LimitsExceeded(
-                "time_limit",
-                f"stopped after {elapsed:.0f} s (limit {self.limits.max_seconds:.0f} s)",
-            )
-        bound = self.limits.max_cost_usd
-        if bound is not None and self.cost is not None and self.cost >= bound:
-            raise LimitsExceeded("cost_limit", f"stopped at ${self.cost:.4f} (limit ${bound})")
+        self._time_left = self.limits.max_seconds - elapsed
+        reached = limit_reached(
+            self.limits,
+            turns=self.turns,
+            elapsed=elapsed,
+            cost=self.cost,
+            usage=self.usage,
+            model=str(self.model),
+        )
+        if reached is not None:
+            raise reached
+
+    def _out_of_time(self, doing: str, error: anthropic.APIError | None = None) -> AgentStop:
+        """The time limit, reached during a model call or a command (`doing`)."""
+        elapsed = self.clock() - self._started
+        detail = f"stopped after {elapsed:.0f} s (limit {self.limits.max_seconds:.0f} s)"
+        detail += f" while {doing}" + (f" ({self._explain(error)})" if error else "")
+        return LimitsExceeded("time_limit", detail)
+
+    def _retrying(self, wait: RetryWait) -> None:
+        """The model client is about to wait before trying again: log it and tell."""
+        self._log(
+            "model_retry",
+            turn=self.turns,
+            attempt=wait.attempt,
+            seconds=wait.seconds,
+            reason=wait.reason,
+            error=self._explain(wait.error),
+        )
+        self._progress(wait)
+
+    def _progress(self, wait: RetryWait | None = None) -> None:
+        if self.progress is None:
+            return
+        progress = RunProgress(
+            turns=self.turns,
+            usage=self.usage,
+            cost_usd=self.cost,
+            elapsed=self.clock() - self._started,
+            step=self._step,
+            retry_in=wait.seconds if wait is not None else None,
+            retry_reason=wait.reason if wait is not None else None,
+        )
+        report(self.progress, progress)
 
     def _account(self, message: Message) -> None:
         turn_usage = Usage.from_api(message.usage)
@@ -326,34 +359,25 @@ class Executor:
         )
 
     def _explain(self, error: anthropic.APIError) -> str:
-        """One line saying what went wrong with the model API and what to do about it."""
-        key_name = "ANTHROPIC_API_KEY" if self.model.provider == "anthropic" else "the API key"
-        where = "ANTHROPIC_BASE_URL" if self.model.provider == "anthropic" else "its base URL"
-        if isinstance(error, anthropic.APITimeoutError):
-            return f"the model API did not answer in time; check {where} and the network"
-        if isinstance(error, anthropic.APIConnectionError):
-            return f"could not reach the model API ({self.model.provider}); check {where}"
-        if not isinstance(error, anthropic.APIStatusError):
-            return f"the model API answered something unusable: {error.message}"
-        status = error.status_code
-        said = error.api_message or error.message
-        if status == 401:
-            return f"the model API answered 401 ({said}): check {key_name}"
-        if status == 403:
-            return (
-                f"the model API answered 403 ({said}): the key may not have access to {self.model}"
-            )
-        if status == 404:
-            return f"the model API answered 404 ({said}): check the model name {str(self.model)!r}"
-        if status == 413:
-            return "the model API answered 413: the conversation is too large for one request"
-        if status == 429:
-            return f"the model API kept answering 429 (rate limited) after retries: {said}"
-        if status == 529:
-            return "the model API stayed overloaded (529) after retries; try again later"
-        if status >= 500:
-            return f"the model API kept failing ({status}) after retries: {said}"
-        return f"the model API refused the request ({status}): {said}"
+        """One line saying what went wrong with the model API (agents.model_errors)."""
+        return explain(error, self.model)
+
+    def _ask(self, messages: list[dict[str, Any]]) -> str:
+        """A request between turns (the compaction's summary), sent like a turn's so it
+        reads the conversation from the prompt cache, and priced like one."""
+        budget = self.limits.thinking_budget
+        message = self.client.create(
+            self.model.id,
+            self._system,
+            messages,
+            self._tools,
+            self.max_tokens + (budget or 0),
+            thinking_budget=budget,
+            time_left=self._time_left,
+            on_retry=self._retrying,
+        )
+        self._account(message)
+        return "\n\n".join(block.text for block in message.content if block.type == "text")
 
     def _result(self, stop: AgentStop) -> RunResult:
         return RunResult(
@@ -373,23 +397,3 @@ class Executor:
         line = json.dumps(record, ensure_ascii=False, default=str)
         self._transcript.write(self.redact(line) + "\n")
         self._transcript.flush()
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _content_params(message: Message) -> list[dict[str, Any]]:
-    """The assistant's blocks as request params, to send back on the next turn."""
-    params: list[dict[str, Any]] = []
-    for block in message.content:
-        if block.type == "text":
-            if block.text:
-                params.append({"type": "text", "text": block.text})
-        elif block.type == "tool_use":
-            params.append(
-                {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
-            )
-        else:  # thinking and other blocks go back exactly as received
-            params.append(block.model_dump(mode="json", exclude_none=True))
-    return params

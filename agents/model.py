@@ -3,11 +3,15 @@
 `make_client` builds the SDK client for its provider; `ModelClient.create` sends one
 turn, streamed so long generations never meet an HTTP timeout, with prompt-caching marks
 placed so every turn re-reads the tools, the system prompt and the conversation so far
-from the cache.
+from the cache, retried as agents.model_retry says and bounded by the job's deadline.
 """
 
 from __future__ import annotations
 
+import contextlib
+import random
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -26,15 +30,28 @@ from agents.model_ref import (
     get_provider,
     resolve_model,
 )
+from agents.model_retry import (
+    DeadlineReached,
+    RetryPolicy,
+    RetryWait,
+    backoff,
+    retry_reason,
+    server_wait,
+)
+from agents.thinking import thinking_param
 
 __all__ = [
     "DEFAULT_ALIASES",
     "INHERIT",
     "KNOWN_PROVIDERS",
+    "DeadlineReached",
     "ModelClient",
     "ModelError",
     "ModelRef",
     "Provider",
+    "RetryPolicy",
+    "RetryWait",
+    "content_params",
     "get_provider",
     "make_client",
     "resolve_model",
@@ -48,12 +65,12 @@ _EPHEMERAL: dict[str, str] = {"type": "ephemeral"}
 
 
 def make_client(
-    provider: Provider, *, max_retries: int = 4, timeout: float = 600
+    provider: Provider, *, max_retries: int = 0, timeout: float = 600
 ) -> anthropic.Anthropic:
-    """An SDK client for `provider` whose own retries cover 408/409/429/5xx/529, bounded.
+    """An SDK client for `provider`, without retries of its own by default.
 
-    The SDK waits as `retry-after` says, else backs off exponentially (0.5 s doubling,
-    capped at 8 s) for at most `max_retries` retries; then the error reaches the caller.
+    `ModelClient` retries itself (agents.model_retry), so each wait can be reported and
+    bounded by the job's deadline; `max_retries` is for callers that want the SDK's.
     """
     api_key = provider.api_key
     if api_key is None and provider.name != "anthropic":
@@ -72,12 +89,6 @@ def make_client(
             "(or name another provider, e.g. `ollama,<model>`)"
         )
     return client
-
-
-def _transient(error: anthropic.APIError) -> bool:
-    if isinstance(error, anthropic.APIConnectionError):
-        return True  # includes APITimeoutError
-    return isinstance(error, anthropic.APIStatusError) and error.type in _TRANSIENT_STREAM_ERRORS
 
 
 def _marked(block: Mapping[str, Any]) -> dict[str, Any]:
@@ -137,35 +148,34 @@ def with_cache_marks(
     return system_blocks, marked_messages, marked_tools
 
 
-# Error types the API may send in a mid-stream `error` event that are worth a new try.
-_TRANSIENT_STREAM_ERRORS = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
-
-
 class ModelClient:
-    """The agent loop's one way to call the model: streamed, cache-marked, typed.
+    """The agent loop's one way to call the model: streamed, cache-marked, typed, retried.
 
-    The SDK retries a request that fails before its response starts; it cannot retry
-    one whose stream breaks halfway (a dropped connection, a read timeout between
-    events, an `overloaded_error` event). `create` retries those itself, at most
-    `stream_retries` times, so one hiccup does not end a long agent run.
+    `create` retries what is worth retrying (agents.model_retry), before a response
+    starts or when its stream breaks halfway, reporting each wait to `on_retry`; with
+    `time_left` no try, and no wait, runs past that many seconds from now.
     """
 
     def __init__(
         self,
         client: anthropic.Anthropic,
         *,
-        stream_retries: int = 2,
+        retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self.client = client
-        self.stream_retries = stream_retries
+        self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
 
     @classmethod
     def for_provider(
-        cls, provider: Provider, *, max_retries: int = 4, timeout: float = 600
+        cls, provider: Provider, *, timeout: float = 600, retry: RetryPolicy | None = None
     ) -> ModelClient:
-        return cls(make_client(provider, max_retries=max_retries, timeout=timeout))
+        return cls(make_client(provider, timeout=timeout), retry=retry)
 
     def create(
         self,
@@ -174,8 +184,16 @@ class ModelClient:
         messages: Sequence[Mapping[str, Any]],
         tools: Sequence[Mapping[str, Any]],
         max_tokens: int,
+        *,
+        thinking_budget: int | None = None,
+        time_left: float | None = None,
+        on_retry: Callable[[RetryWait], None] | None = None,
     ) -> Message:
-        """One assistant turn. Raises the SDK's `APIError` subclasses after all retries."""
+        """One assistant turn.
+
+        Raises the SDK's `APIError` subclasses once retrying is over (or pointless), and
+        `DeadlineReached` when `time_left` runs out during a try or before the next one.
+        """
         system_blocks, marked_messages, marked_tools = with_cache_marks(system, messages, tools)
         options: dict[str, Any] = {
             "model": model_id,
@@ -186,38 +204,112 @@ class ModelClient:
             options["system"] = system_blocks
         if marked_tools:
             options["tools"] = marked_tools
+        if thinking_budget is not None:
+            options["thinking"] = thinking_param(model_id, thinking_budget)
+        started = self._clock()
+        deadline = None if time_left is None else started + time_left
         attempt = 0
         while True:
-            outcome = self._stream_once(options)
-            if isinstance(outcome, Message):
-                return outcome
-            if attempt >= self.stream_retries or not _transient(outcome):
-                raise outcome
             attempt += 1
-            self._sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
+            try:
+                return self._stream_once(options, deadline)
+            except anthropic.APIError as error:
+                wait = self._wait_after(error, attempt, started, deadline)
+            if on_retry is not None:
+                on_retry(wait)
+            self._sleep(wait.seconds)
 
-    def _stream_once(self, options: Mapping[str, Any]) -> Message | anthropic.APIError:
-        """One streamed request: the message, or the error that broke its stream.
+    def _wait_after(
+        self, error: anthropic.APIError, attempt: int, started: float, deadline: float | None
+    ) -> RetryWait:
+        """The wait before the next try, or the exception that ends `create`."""
+        now = self._clock()
+        if deadline is not None and now >= deadline:
+            raise DeadlineReached(error) from error
+        reason = retry_reason(error)
+        if reason is None or attempt >= self.retry.max_attempts:
+            raise error
+        seconds = server_wait(error) or backoff(attempt, self.retry, self._jitter)
+        if now + seconds - started > self.retry.max_seconds:
+            raise error
+        if deadline is not None and now + seconds >= deadline:
+            raise DeadlineReached(error) from error
+        return RetryWait(attempt, seconds, reason, error)
 
-        Errors before the stream starts (after the SDK's own retries) propagate; errors
-        once it started are returned, as the SDK's types, for `create` to judge.
+    def _stream_once(self, options: Mapping[str, Any], deadline: float | None) -> Message:
+        """One streamed request: the message, or the SDK's error for what went wrong.
+
+        With a deadline, each read waits at most until then, and a stream still open at
+        the deadline is cut (`_cut_at`), so a slow answer cannot outlast the job.
         """
-        with self.client.messages.stream(**options) as stream:
+        timeout: float | anthropic.Timeout | None = self.client.timeout
+        left: float | None = None
+        if deadline is not None:
+            left = min(_seconds(timeout), max(deadline - self._clock(), 0.001))
+            timeout = left
+        with self.client.messages.stream(**options, timeout=timeout) as stream:
+            cutter = _cut_at(stream.response, left) if left is not None else None
             try:
                 return stream.get_final_message()
-            except anthropic.APIError as error:
-                return error
             except httpx2.TimeoutException as error:
-                timeout = anthropic.APITimeoutError(request=stream.response.request)
-                timeout.__cause__ = error
-                return timeout
+                raise anthropic.APITimeoutError(request=stream.response.request) from error
             except httpx2.TransportError as error:
-                dropped = anthropic.APIConnectionError(
+                raise anthropic.APIConnectionError(
                     message=f"the response stream broke off: {error}",
                     request=stream.response.request,
-                )
-                dropped.__cause__ = error
-                return dropped
+                ) from error
+            finally:
+                if cutter is not None:
+                    cutter.cancel()
 
     def close(self) -> None:
         self.client.close()
+
+
+def content_params(message: Message) -> list[dict[str, Any]]:
+    """The assistant's blocks as request params, to send back on the next turn.
+
+    Thinking blocks (and any other kind) go back exactly as received: the API checks a
+    thinking block's signature, and wants the turn whose tool calls are answered to
+    start with its thinking.
+    """
+    params: list[dict[str, Any]] = []
+    for block in message.content:
+        if block.type == "text":
+            if block.text:
+                params.append({"type": "text", "text": block.text})
+        elif block.type == "tool_use":
+            params.append(
+                {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+            )
+        else:
+            params.append(block.model_dump(mode="json", exclude_none=True))
+    return params
+
+
+def _seconds(timeout: float | anthropic.Timeout | None) -> float:
+    """The longest single wait a client timeout allows (its read timeout)."""
+    if isinstance(timeout, int | float):
+        return float(timeout)
+    if timeout is not None and timeout.read is not None:
+        return float(timeout.read)
+    return 600.0
+
+
+def _cut_at(response: httpx2.Response, seconds: float) -> threading.Timer:
+    """A timer that shuts the response's socket after `seconds`, waking a blocked read.
+
+    Closing a socket does not wake a thread blocked reading it; shutting it down does.
+    """
+
+    def cut() -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    return timer

@@ -188,6 +188,15 @@ def price_for(model_id: str) -> PriceTable | None:
     return PRICES.get(model_id)
 
 
+def has_price(provider: str, model_id: str) -> bool:
+    """Whether a run on this model can be costed: Anthropic's models in the table only.
+
+    The executor prices turns only for the `anthropic` provider; for anything else the
+    cost is unknown, so a cost limit cannot stop the run (a token limit does).
+    """
+    return provider == "anthropic" and price_for(model_id) is not None
+
+
 def cost_usd(model_id: str, usage: Usage | _ApiUsage) -> Decimal | None:
     """The USD cost of one response's usage, or None when the model has no known price.
 

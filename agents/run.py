@@ -11,6 +11,7 @@ which `/cancel` uses): the parts themselves stay inside `agents/`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -19,21 +20,25 @@ from agents.brief import system_prompt
 from agents.executor import Executor, Limits, RunResult
 from agents.model import ModelClient
 from agents.model_ref import ModelRef, Provider
+from agents.progress import RunProgress
 from agents.roles.loader import Role
+from agents.sandbox.allowlist import network_refusal
 from agents.sandbox.bubblewrap import Sandbox, make_sandbox
 from agents.sandbox.interface import SandboxError
 from agents.sandbox.limits import ResourceLimits
 from agents.sandbox.netproxy import EgressProxy, egress_for
 from agents.sandbox.user import SandboxUser
 from agents.text.redact import Redactor
-from agents.tools.names import RUNTIME_TOOLS
+from agents.tools.offer import note_in_transcript, offer_tools
 from agents.tools.toolbox import CommandRecord, Toolbox
+from agents.tools.web_fetch import WebFetcher
 
 # What callers of a run need to name: its limits, its result, the failure of its sandbox.
 __all__ = [
     "AgentRun",
     "Limits",
     "RoleRun",
+    "RunProgress",
     "RunResult",
     "RunSpec",
     "SandboxError",
@@ -70,6 +75,9 @@ class RunSpec:
     transcript: Path
     redact: Redactor
     sandbox: SandboxPolicy
+    # Told how the run goes (agents.progress): after each model response, before each
+    # tool call and before each wait for the model API. Must be quick; errors are logged.
+    on_progress: Callable[[RunProgress], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,11 +109,24 @@ class RoleRun:
             self._sandbox = self._make_sandbox(egress)
             if self._cancel.is_set():  # stopped while the sandbox was being made
                 self._sandbox.kill_all()
-            tools = sorted(spec.role.tools & RUNTIME_TOOLS)
+            # Exactly the role's tools this run can have: WebFetch only with the proxy.
+            offline = (
+                None
+                if egress is not None
+                else network_refusal(policy.network_allowlist, policy.network_roles, spec.role.name)
+                or "this run has no egress proxy"
+            )
+            offer = offer_tools(spec.role.tools, no_network=offline)
+            tools = list(offer.tools)
             toolbox = Toolbox(
-                spec.worktree, self._sandbox, tools, command_timeout=policy.command_timeout
+                spec.worktree,
+                self._sandbox,
+                tools,
+                command_timeout=policy.command_timeout,
+                web_fetch=WebFetcher.for_egress(egress) if egress is not None else None,
             )
             spec.transcript.parent.mkdir(parents=True, exist_ok=True)
+            note_in_transcript(spec.transcript, spec.redact, offer, spec.role.warnings)
             client = ModelClient.for_provider(spec.provider)
             try:
                 if egress is not None:
@@ -118,6 +139,7 @@ class RoleRun:
                     spec.transcript,
                     redact=spec.redact,
                     cancel=self._cancel,
+                    progress=spec.on_progress,
                 )
                 system = system_prompt(spec.role.instructions, spec.repo_full_name, tools)
                 result = executor.run(system, spec.brief)

@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     command_timeout: float = Field(
         default=300, gt=0, le=3600, validation_alias="ROLECALL_COMMAND_TIMEOUT"
     )
+    # Bounds a run on a model whose price is unknown, in place of the cost limit:
+    # tokens, cache reads counted at a tenth (agents.run_limits.counted_tokens).
+    max_total_tokens: int = Field(default=2_000_000, ge=1, validation_alias="ROLECALL_MAX_TOKENS")
+    # The context window, in tokens, of a model agents.context_window does not know.
+    context_window: int | None = Field(
+        default=None, gt=0, validation_alias="ROLECALL_CONTEXT_WINDOW"
+    )
 
     # The HTTP server (Probot's defaults).
     host: str = Field(default="0.0.0.0", validation_alias="HOST")  # noqa: S104

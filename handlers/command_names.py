@@ -10,6 +10,8 @@ from __future__ import annotations
 
 IMPLEMENT = "implement"  # runs a role (the default one) through the implement playbook
 CI = "ci"  # lets CI run on Rolecall's pushes to a pull request (bot.jobs.ci_gate)
+# Resumes a run that stopped early, on its branch (bot.jobs.playbooks.continue_run).
+CONTINUE = "continue"
 # Pull-request commands: each runs a role of its own on the pull request.
 FIX = "fix"
 REVIEW = "review"
@@ -23,7 +25,7 @@ RETRY = "retry"
 CONTROL_COMMANDS = (HELP, STATUS, CANCEL, RETRY)
 PULL_REQUEST_COMMANDS = (FIX, REVIEW)
 # The commands an issue comment can give besides a role's name.
-BUILTIN_COMMANDS = frozenset({IMPLEMENT, CI, *CONTROL_COMMANDS})
+BUILTIN_COMMANDS = frozenset({IMPLEMENT, CI, CONTINUE, *CONTROL_COMMANDS})
 # Commands Rolecall answers itself (and the pull-request commands), which a repository
 # cannot map to a role of its own.
 RESERVED_COMMANDS = frozenset({*BUILTIN_COMMANDS, *PULL_REQUEST_COMMANDS})

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from agents.roles.fields import MAX_THINKING_BUDGET, MIN_THINKING_BUDGET
 from agents.roles.loader import slugify
 
 CONFIG_PATH = ".github/rolecall.yml"
@@ -41,6 +42,8 @@ class RoleSettings(_Strict):
     max_turns: int | None = Field(default=None, ge=1, le=1000)
     max_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
     max_cost_usd: Decimal | None = Field(default=None, gt=0, le=1000)
+    # Extended thinking's budget in tokens, as a role file's `thinking:` (agents.roles).
+    thinking: int | None = Field(default=None, ge=MIN_THINKING_BUDGET, le=MAX_THINKING_BUDGET)
     # Protected paths (handlers.protected_paths) this role may change: root-anchored globs
     # such as ".github/actions/**". Workflows can never be granted.
     may_change: tuple[str, ...] = ()

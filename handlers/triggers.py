@@ -17,7 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from handlers.command_names import BUILTIN_COMMANDS, CI, CONTROL_COMMANDS, IMPLEMENT
+from handlers.command_names import (
+    BUILTIN_COMMANDS,
+    CI,
+    CONTINUE,
+    CONTROL_COMMANDS,
+    IMPLEMENT,
+)
 from handlers.commands import Command
 from handlers.decisions import Decision, Ignore, Reply, StartJob
 from handlers.events import IssueCommentEvent, IssuesEvent, Label
@@ -95,6 +101,16 @@ def command_job(event: IssueCommentEvent, command: Command, installation_id: int
             role="",
             command=CI,
             reason=f"/ci by @{event.sender.login} on #{event.issue.number}",
+        )
+    if command.name == CONTINUE:  # the worker finds the run to resume, and its role
+        return comment_job(
+            event,
+            command,
+            installation_id,
+            kind=CONTINUE,
+            role="",
+            command=CONTINUE,
+            reason=f"/continue by @{event.sender.login} on #{event.issue.number}",
         )
     control = command.name in CONTROL_COMMANDS
     kind = command.name if control else IMPLEMENT

@@ -12,6 +12,10 @@ import re
 from agents.roles.role import Handoff
 from agents.roles.tools import shape
 
+# Extended thinking's budget, in tokens: the API's minimum, and the largest output any
+# Claude model can produce (the budget is part of the reply's max_tokens).
+MIN_THINKING_BUDGET = 1024
+MAX_THINKING_BUDGET = 128_000
 _MODEL_ALIASES = frozenset({"sonnet", "opus", "haiku", "inherit"})
 _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
@@ -98,6 +102,25 @@ def read_max_turns(value: object, warnings: list[str]) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
     warnings.append(f"maxTurns {shape(value)} is not a positive whole number; ignored")
+    return None
+
+
+def read_thinking(value: object, warnings: list[str]) -> int | None:
+    """`thinking: 8000`: extended thinking with that budget in tokens; absent means none."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and MIN_THINKING_BUDGET <= value <= MAX_THINKING_BUDGET
+    ):
+        return value
+    warnings.append(
+        f"thinking {shape(value)} is not a budget in tokens from {MIN_THINKING_BUDGET} to "
+        f"{MAX_THINKING_BUDGET} (e.g. `thinking: 8000`); ignored"
+    )
     return None
 
 

@@ -27,6 +27,7 @@ from agents.roles.fields import (
     read_description,
     read_handoffs,
     read_max_turns,
+    read_thinking,
 )
 from agents.roles.frontmatter import (
     FrontmatterError,
@@ -268,6 +269,7 @@ def _frontmatter_role(
     model, model_warnings = normalize_model(data.get("model"))
     warnings.extend(model_warnings)
     max_turns = read_max_turns(data.get("maxTurns"), warnings)
+    thinking = read_thinking(data.get("thinking"), warnings)
     permission_mode = optional_str(data.get("permissionMode"))
     if permission_mode is not None and permission_mode not in _PERMISSION_MODES:
         warnings.append(f"unknown permissionMode {permission_mode!r}")
@@ -289,6 +291,7 @@ def _frontmatter_role(
         ignored_tools=selection.ignored,
         model=model,
         max_turns=max_turns,
+        thinking=thinking,
         permission_mode=permission_mode,
         handoffs=handoffs,
         target=optional_str(data.get("target")),

@@ -46,6 +46,7 @@ class Role:
     ignored_tools: tuple[str, ...] = ()
     model: str | None = None  # raw spec; agents.model resolves it
     max_turns: int | None = None
+    thinking: int | None = None  # extended thinking's budget in tokens (`thinking: 8000`)
     permission_mode: str | None = None
     handoffs: tuple[Handoff, ...] = ()
     target: str | None = None

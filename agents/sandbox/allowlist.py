@@ -183,3 +183,81 @@ def not_a_name(host: str) -> str:
     if re.fullmatch(r"[0-9a-fA-FxX.]+", host):
         return f"{host} is an address written as a number; only listed host names are reachable"
     return f"{host} is not a host name; only listed names are allowed"
+
+
+# -- the decisions the egress proxy and WebFetch share ---------------------------------
+
+
+def check_target(rules: Sequence[HostRule], host: str, port: int) -> tuple[str, str | None]:
+    """(`host:port` as checked, None) when `rules` admit it, else (the target, why not).
+
+    `host` is as the request wrote it: a name is compared lower-case without its
+    trailing dot; an address in any spelling and a cloud metadata name are refused.
+    """
+    name = host_name(host)
+    target = f"{name or host}:{port}"
+    if name is None:
+        return target, not_a_name(host)
+    if name in METADATA_NAMES:
+        return target, f"{name} is a cloud metadata service, which is never reachable"
+    if not any(rule.admits(name, port) for rule in rules):
+        return target, f"{target} is not on this role's network allow-list"
+    return target, None
+
+
+def resolve_public(
+    host: str,
+    port: int,
+    resolver: Resolver,
+    allow_private: frozenset[IPNetwork] = frozenset(),
+    *,
+    who: str = "the egress proxy",
+) -> tuple[list[IPAddress], str | None]:
+    """The addresses to connect to, or why not: resolved once, every one checked.
+
+    One address that is not public refuses the whole name: a name that mixes a public
+    and an internal address is exactly what a rebinding attacker would serve. Connect to
+    exactly these addresses afterwards, never to the name (a second lookup is how DNS
+    rebinding gets from a checked address to an internal one). `allow_private` is the
+    tests' seam; metadata addresses are refused even where it covers them.
+    """
+    try:
+        addresses = list(resolver(host, port))
+    except (OSError, ValueError) as exc:
+        return [], f"{host} did not resolve: {exc}"
+    if not addresses:
+        return [], f"{host} did not resolve"
+    for ip in addresses:
+        allowed = any(ip.version == net.version and ip in net for net in allow_private)
+        if ip in METADATA_ADDRESSES or not allowed:
+            kind = non_public(ip)
+            if kind is not None:
+                return addresses, (
+                    f"destination {host} resolves to {ip}, {kind}; {who} "
+                    "reaches public addresses only"
+                )
+    return addresses, None
+
+
+def network_refusal(allowlist: str, granted_roles: Iterable[str], role: str) -> str | None:
+    """None when `role` is granted network, else why not, naming the settings to change.
+
+    `granted_roles` holds role names (compared case-insensitively) or `*` for all. An
+    empty or malformed allow-list grants nobody anything.
+    """
+    granted = {name.casefold() for name in granted_roles}
+    fix = (
+        f"to grant it, add {role!r} (or `*`) to ROLECALL_NETWORK_ROLES and list the hosts "
+        "it may reach in ROLECALL_NETWORK_ALLOWLIST"
+    )
+    if not allowlist.strip():
+        return f"ROLECALL_NETWORK_ALLOWLIST is empty, so no role has network ({fix})"
+    try:
+        rules = parse_allowlist(allowlist)
+    except AllowlistError as exc:
+        return f"ROLECALL_NETWORK_ALLOWLIST is malformed ({exc}), so no role has network"
+    if not rules:
+        return f"ROLECALL_NETWORK_ALLOWLIST lists no host, so no role has network ({fix})"
+    if not ("*" in granted or role.casefold() in granted):
+        return f"role {role!r} is not granted network ({fix})"
+    return None

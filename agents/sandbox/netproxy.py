@@ -49,17 +49,15 @@ from pathlib import Path
 from types import TracebackType
 
 from agents.sandbox.allowlist import (
-    METADATA_ADDRESSES,
-    METADATA_NAMES,
     AllowlistError,
     HostRule,
     IPAddress,
     IPNetwork,
     Resolver,
-    host_name,
-    non_public,
-    not_a_name,
+    check_target,
+    network_refusal,
     parse_allowlist,
+    resolve_public,
     system_resolver,
 )
 from agents.sandbox.forwarder import SOCKET_NAME
@@ -212,40 +210,11 @@ class EgressProxy:
         host, _, port_text = parts[1].rpartition(":")
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             return parts[1], f"{parts[1]} is not host:port"
-        name = host_name(host)
-        target = f"{name or host}:{int(port_text)}"
-        if name is None:
-            return target, not_a_name(host)
-        if name in METADATA_NAMES:
-            return target, f"{name} is a cloud metadata service, which is never reachable"
-        if not any(rule.admits(name, int(port_text)) for rule in self.rules):
-            return target, f"{target} is not on this role's network allow-list"
-        return target, None
+        return check_target(self.rules, host, int(port_text))
 
     def _resolve(self, host: str, port: int) -> tuple[list[IPAddress], str | None]:
-        """The addresses to connect to, or why not: resolved once, every one checked.
-
-        One address that is not public refuses the whole name: a name that mixes a public
-        and an internal address is exactly what a rebinding attacker would serve.
-        """
-        try:
-            addresses = list(self.resolver(host, port))
-        except (OSError, ValueError) as exc:
-            return [], f"{host} did not resolve: {exc}"
-        if not addresses:
-            return [], f"{host} did not resolve"
-        for ip in addresses:
-            if ip in METADATA_ADDRESSES or not self._private_allowed(ip):
-                kind = non_public(ip)
-                if kind is not None:
-                    return addresses, (
-                        f"destination {host} resolves to {ip}, {kind}; the egress proxy "
-                        "reaches public addresses only"
-                    )
-        return addresses, None
-
-    def _private_allowed(self, ip: IPAddress) -> bool:
-        return any(ip.version == net.version and ip in net for net in self.allow_private)
+        """The addresses to connect to, or why not (`allowlist.resolve_public`)."""
+        return resolve_public(host, port, self.resolver, self.allow_private)
 
     def _connect(self, addresses: Sequence[IPAddress], port: int) -> socket.socket:
         """A connection to the first of the checked `addresses` that answers (no DNS here)."""
@@ -342,14 +311,16 @@ def egress_for(
     a typo never widens what the agent can reach. `resolver` and `allow_private` are the
     test seam described in the module's docstring; production leaves them alone.
     """
-    granted = {name.casefold() for name in granted_roles}
-    if not allowlist.strip() or not ("*" in granted or role.casefold() in granted):
-        return None
-    try:
-        rules = parse_allowlist(allowlist)
-    except AllowlistError as exc:
-        log.error("the network allow-list is malformed (%s); %s runs without network", exc, role)
-        return None
-    if not rules:
-        return None
-    return EgressProxy(rules, resolver=resolver, allow_private=allow_private)
+    granted = frozenset(granted_roles)
+    if network_refusal(allowlist, granted, role) is None:
+        return EgressProxy(
+            parse_allowlist(allowlist), resolver=resolver, allow_private=allow_private
+        )
+    if allowlist.strip() and granted:
+        try:
+            parse_allowlist(allowlist)
+        except AllowlistError as exc:
+            log.error(
+                "the network allow-list is malformed (%s); %s runs without network", exc, role
+            )
+    return None

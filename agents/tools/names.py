@@ -1,9 +1,9 @@
 """The names of the agent's tools, written once.
 
 The toolbox (`agents.tools.toolbox`) implements the runtime tools, role files are mapped
-onto these names (`agents.roles.tools`), and the worker grants a role the runtime tools it
-asked for (`RUNTIME_TOOLS`). The names are Claude Code's, so role files and prompts
-written for it work unchanged.
+onto these names (`agents.roles.tools`), and a run offers a role exactly the tools it
+asked for that the run can have (`agents.tools.offer`). The names are Claude Code's, so
+role files and prompts written for it work unchanged.
 """
 
 from __future__ import annotations
@@ -16,11 +16,16 @@ GLOB = "Glob"
 GREP = "Grep"
 TODO_WRITE = "TodoWrite"
 
-# Names a role may be granted that the toolbox does not implement (yet): kept on the
-# role so the runtime can decide, never offered to the model.
-CHANGES = "Changes"  # a read-only view of the worktree's diff
-WEB_FETCH = "WebFetch"  # only usable when the repository's config allows network
+# WebFetch is host-side (agents.tools.web_fetch): offered only to a run that has the
+# egress proxy, under the same allow-list and address rules (agents.tools.offer).
+WEB_FETCH = "WebFetch"
+# A name role files use (Copilot's `changes`) that Rolecall deliberately does not
+# implement: kept on the role so `roles show`, `roles check` and the job's transcript
+# can say why it is not offered (agents.tools.offer), never offered to the model.
+CHANGES = "Changes"
 
-# The tools the toolbox really implements, in the order it offers them to the model.
+# The tools the toolbox always implements, in the order it offers them to the model.
 RUNTIME_TOOL_ORDER: tuple[str, ...] = (BASH, READ, WRITE, EDIT, GLOB, GREP, TODO_WRITE)
 RUNTIME_TOOLS: frozenset[str] = frozenset(RUNTIME_TOOL_ORDER)
+# Tools offered only when the run has network (the egress proxy's allow-list).
+NETWORK_TOOLS: frozenset[str] = frozenset({WEB_FETCH})

@@ -1,10 +1,11 @@
-"""The agent's tools — Bash, Read, Write, Edit, Glob, Grep, TodoWrite — as Claude Code has them.
+"""The agent's tools as Claude Code has them: Bash, Read, Write, Edit, Glob, Grep, TodoWrite.
 
 Same names, same input fields and similar output, so role files and prompts written for
 Claude Code work unchanged. Bash runs in the `Sandbox`; the file tools run on the host
 and go through `agents.tools.fs_guard`, which confines every path to the worktree without
-following symlinks. `Toolbox.call` never raises for a tool failure: the model gets an
-error result it can act on, because a failed `Edit` is information, not a crash.
+following symlinks. WebFetch, offered only to a run with network, is the host-side
+`agents.tools.web_fetch`. `Toolbox.call` never raises for a tool failure: the model gets
+an error result it can act on, because a failed `Edit` is information, not a crash.
 
 This module dispatches calls and holds Bash, Glob, Grep and TodoWrite; what the model is
 told about each tool is `agents.tools.schemas`, Read/Write/Edit are
@@ -17,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ from agents.tools.names import (
     READ,
     RUNTIME_TOOL_ORDER,
     TODO_WRITE,
+    WEB_FETCH,
     WRITE,
 )
 from agents.tools.result import ToolResult
@@ -46,6 +49,7 @@ from agents.tools.schemas import (
     validate,
 )
 from agents.tools.search import GrepRequest, describe_error, run_grep
+from agents.tools.web_fetch import WebFetcher
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +73,8 @@ class Toolbox:
     """The tools one role may use on one worktree, and what they did.
 
     `commands` records every Bash command (for the PR body); `todos` is the current
-    TodoWrite list.
+    TodoWrite list. `deadline` (a `time.monotonic()` value, set by the executor from the
+    job's time limit) caps every command's timeout: no command runs past it.
     """
 
     def __init__(
@@ -82,13 +87,16 @@ class Toolbox:
         grep_timeout: float = 60,
         max_output_chars: int = DEFAULT_MAX_CHARS,
         max_worktree_bytes: int | None = None,
+        web_fetch: WebFetcher | None = None,
     ) -> None:
         allowed = tuple(dict.fromkeys(allowed))
-        unknown = [name for name in allowed if name not in DEFAULT_TOOLS]
+        provided = (*DEFAULT_TOOLS, WEB_FETCH) if web_fetch is not None else DEFAULT_TOOLS
+        unknown = [name for name in allowed if name not in provided]
         if unknown:
             raise ValueError(
                 f"unknown tool(s) {', '.join(unknown)};"
-                f" Rolecall provides {', '.join(DEFAULT_TOOLS)}"
+                f" Rolecall provides {', '.join(provided)}"
+                + ("" if web_fetch is not None else " (WebFetch only with a WebFetcher)")
             )
         if command_timeout <= 0:
             raise ValueError("command_timeout must be positive")
@@ -97,6 +105,7 @@ class Toolbox:
         self.fs = Worktree(worktree, max_bytes=max_worktree_bytes, owner=owner)
         self.sandbox = sandbox
         self.command_timeout = command_timeout
+        self.deadline: float | None = None
         self.grep_timeout = grep_timeout
         self.max_output_chars = max_output_chars
         self.commands: list[CommandRecord] = []
@@ -111,6 +120,8 @@ class Toolbox:
             GREP: self._grep,
             TODO_WRITE: self._todo_write,
         }
+        if web_fetch is not None:  # only a run with the egress proxy has one
+            self._handlers[WEB_FETCH] = lambda args: web_fetch.fetch(args["url"])
 
     def specs(self) -> list[dict[str, Any]]:
         """Anthropic tool definitions for the allowed tools, in the order allowed."""
@@ -154,13 +165,24 @@ class Toolbox:
             timeout = min(max(float(args["timeout"]) / 1000, 1.0), self.command_timeout)
         else:
             timeout = min(DEFAULT_BASH_TIMEOUT, self.command_timeout)
+        left = None if self.deadline is None else self.deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return ToolResult("Not run: the job's time limit has been reached.", True)
+        cut_by_deadline = left is not None and left < timeout
+        if left is not None:
+            timeout = min(timeout, left)
         try:
             result = self.sandbox.run(command, timeout=timeout)
         finally:
             self.fs.invalidate_size()
         self.commands.append(CommandRecord(command, result.exit_code, result.timed_out))
         text = result.output.rstrip("\n") or "(no output)"
-        if result.timed_out:
+        if result.timed_out and cut_by_deadline:
+            text += (
+                f"\nCommand stopped after {timeout:.0f} s, when the job's time limit was"
+                " reached, with every process it started."
+            )
+        elif result.timed_out:
             text += (
                 f"\nCommand timed out after {timeout:g} s and was killed,"
                 " with every process it started."

@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
-import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from agents.model_ref import ModelError, ModelRef, resolve_model
 from agents.roles.loader import (
     CLAUDE_DIR,
     COPILOT_DIR,
@@ -33,7 +31,12 @@ from agents.roles.loader import (
     precedence_of,
 )
 from agents.text.redact import REDACTED, secret_spans
-from bot.settings import DEFAULT_MODEL, SettingsError, get_settings
+from bot.cli.role_runtime import (
+    price_warning,
+    resolve_role_model,
+    runtime_offer,
+    worker_default_model,
+)
 
 _TIER_LABELS = {0: COPILOT_DIR, 1: CLAUDE_DIR, 2: "built-in"}
 CREDENTIAL_HINT = (
@@ -41,6 +44,9 @@ CREDENTIAL_HINT = (
 )
 # A line quoted in a problem is cut to this many characters.
 MAX_SHOWN_LINE = 160
+# How `roles check` marks what is worth knowing but not wrong with the file: the role
+# still runs, only not quite as written (see bot/cli/role_runtime.py).
+WARNING = "warning: "
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -101,7 +107,7 @@ def run_list(args: argparse.Namespace) -> int:
         return 2
     files, unreadable = _read_role_dirs(repo)
     role_set = discover_roles(files)
-    default = _default_model()
+    default = worker_default_model()
     rows = [["ROLE", "PRECEDENCE", "SOURCE", "WRITES", "MODEL", "WARNINGS"]]
     for role in role_set.roles:
         tier = precedence_of(role.source)
@@ -200,7 +206,7 @@ def run_show(args: argparse.Namespace) -> int:
             print(f"{target}: no such file, and no built-in role of that name", file=sys.stderr)
             return 1
         role = found
-    data = role_as_json(role, _default_model())
+    data = role_as_json(role, worker_default_model())
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
@@ -214,8 +220,13 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def role_as_json(role: Role, default_model: str) -> dict[str, Any]:
-    """The role as a JSON-ready dict, with credentials from its file redacted."""
+    """The role as a JSON-ready dict, with credentials from its file redacted.
+
+    `tools` are the tools the role is offered when it runs here; the others it asked
+    for are `unavailable_tools`, each with a warning that says why.
+    """
     warnings = list(role.warnings)
+    offer = runtime_offer(role)
     model: dict[str, str] | None
     try:
         choice = resolve_role_model(role.model, default_model)
@@ -223,12 +234,16 @@ def role_as_json(role: Role, default_model: str) -> dict[str, Any]:
     except ValueError as exc:
         model = None
         warnings.append(str(exc))
+    warnings += offer.warnings()
+    if model is not None and (unpriced := price_warning(choice)) is not None:
+        warnings.append(unpriced)
     data: dict[str, Any] = {
         "name": role.name,
         "description": role.description,
         "format": role.format,
         "source": role.source,
-        "tools": sorted(role.tools),
+        "tools": list(offer.tools),
+        "unavailable_tools": [tool for tool, _ in offer.dropped],
         "ignored_tools": list(role.ignored_tools),
         "can_write": role.can_write,
         "model": model,
@@ -267,7 +282,11 @@ def _plain(value: object) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Lint role files; print `path: problem` per finding; 1 when there is any, else 0."""
+    """Lint role files; print `path: problem` per finding; 1 when there is any, else 0.
+
+    Warnings (`path: warning: …`) are printed too but do not fail the check: the role
+    runs, only without a tool it asked for or without a cost limit.
+    """
     findings: list[tuple[str, str]] = []
     groups: list[list[Path]] = []
     for target in args.paths:
@@ -279,7 +298,7 @@ def run_check(args: argparse.Namespace) -> int:
             groups.append([target])
     if not args.paths:
         groups.extend(_role_file_groups(Path("."), findings, repo_only=True))
-    default = _default_model()
+    default = worker_default_model()
     checked = 0
     for group in groups:
         seen: dict[str, Path] = {}
@@ -289,11 +308,14 @@ def run_check(args: argparse.Namespace) -> int:
                 findings.append((str(path), problem))
     for path_text, problem in findings:
         print(f"{path_text}: {problem}")
+    warned = sum(1 for _, problem in findings if problem.startswith(WARNING))
+    problems = len(findings) - warned
     if checked == 0 and not findings:
         print("no role files found", file=sys.stderr)
     else:
-        print(f"checked {checked} role file(s): {len(findings)} problem(s)", file=sys.stderr)
-    return 1 if findings else 0
+        also = f", {warned} warning(s)" if warned else ""
+        print(f"checked {checked} role file(s): {problems} problem(s){also}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _role_file_groups(
@@ -313,7 +335,8 @@ def _role_file_groups(
 
 
 def _check_file(path: Path, default: str, seen: dict[str, Path]) -> list[str]:
-    """Every problem with one role file; `seen` catches two files naming one role."""
+    """Every problem with one role file, then its warnings (`WARNING` + text); `seen`
+    catches two files naming one role."""
     try:
         role = load_role_file(path)
     except RoleError as exc:
@@ -325,15 +348,19 @@ def _check_file(path: Path, default: str, seen: dict[str, Path]) -> list[str]:
         if lines:
             at = problems.index(CREDENTIAL_WARNING)
             problems[at : at + 1] = lines
+    warnings = runtime_offer(role).warnings()
     try:
-        resolve_role_model(role.model, default)
+        model = resolve_role_model(role.model, default)
     except ValueError as exc:
         problems.append(str(exc))
+    else:
+        unpriced = price_warning(model)
+        warnings += [unpriced] if unpriced is not None else []
     if role.name in seen:
         problems.append(f"role {role.name!r} is already defined by {seen[role.name]}, which wins")
     else:
         seen[role.name] = path
-    return problems
+    return problems + [WARNING + warning for warning in warnings]
 
 
 def credential_lines(text: str) -> list[str]:
@@ -355,26 +382,3 @@ def credential_lines(text: str) -> list[str]:
             shown = shown[: MAX_SHOWN_LINE - 1] + "…"
         problems.append(f"line {number} {CREDENTIAL_HINT}: {shown}")
     return problems
-
-
-# ---- models ------------------------------------------------------------------------------
-
-
-def resolve_role_model(spec: str | None, default: str) -> ModelRef:
-    """A role's model spec as the worker will resolve it; ValueError when it cannot be used.
-
-    Repository-level aliases (`.github/rolecall.yml`) are not applied: these commands
-    look at role files alone, so only the built-in aliases count here.
-    """
-    try:
-        return resolve_model(spec, default=default, aliases={})
-    except ModelError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _default_model() -> str:
-    """ROLECALL_MODEL as the worker would read it, even when other settings are incomplete."""
-    try:
-        return get_settings().model
-    except SettingsError:
-        return os.environ.get("ROLECALL_MODEL") or DEFAULT_MODEL

@@ -11,8 +11,8 @@ cache, with which the timeout is silently ignored (hishel 1.x).
 
 The modules, by job: `transport` (timeout, pooled connections), `tokens` (keeping and
 signing with installation tokens), `app` (`GitHubApp`), `login` (`BotLoginLearner`),
-`session` + `issues`/`pulls`/`git_data` + `repo` (`RepoClient`), `records` (the small
-values the clients return) and `errors`. The names below are re-exported for callers
+`session` + `issues`/`pulls`/`git_data`/`checks` + `repo` (`RepoClient`), `records` (the
+small values the clients return) and `errors`. The names below are re-exported for callers
 outside this package; modules inside it import each other directly.
 """
 
@@ -21,6 +21,7 @@ from bot.github.errors import GitHubError, NotFastForward
 from bot.github.login import BotLoginLearner
 from bot.github.records import (
     BranchPush,
+    CheckRunInfo,
     DiffFile,
     GitCommitInfo,
     InstallationToken,
@@ -41,6 +42,7 @@ __all__ = [
     "TIMEOUT",
     "BotLoginLearner",
     "BranchPush",
+    "CheckRunInfo",
     "DiffFile",
     "GitCommitInfo",
     "GitHubApp",

@@ -7,10 +7,13 @@ those permissions until it is close to expiry.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 from githubkit import AppAuthStrategy, GitHub
+from githubkit.exception import RequestFailed
 
 from agents.text.redact import Redactor
 from bot.github.errors import GitHubError
@@ -19,8 +22,11 @@ from bot.github.repo import RepoClient
 from bot.github.tokens import TokenSlot
 from bot.github.transport import TIMEOUT, PooledTransport
 
+log = logging.getLogger("rolecall.github")
+
 # What a job needs, and no more (see app.yml for why each is there).
 JOB_PERMISSIONS: dict[str, str] = {
+    "checks": "write",
     "contents": "write",
     "issues": "write",
     "pull_requests": "write",
@@ -78,13 +84,34 @@ class GitHubApp:
     def mint_token(
         self, installation_id: int, repo_name: str, permissions: dict[str, str]
     ) -> InstallationToken:
-        """A new token for one repository with exactly `permissions`."""
-        # githubkit types `permissions` as a TypedDict of known names; ours is a plain dict.
-        response = self._client.rest.apps.create_installation_access_token(  # type: ignore[call-overload]
-            installation_id, repositories=[repo_name], permissions=permissions
-        )
+        """A new token for one repository with exactly `permissions`.
+
+        An installation made before Rolecall asked for `checks` has not granted it until
+        its owner accepts the new permission; GitHub then refuses the whole token (422).
+        Jobs go on without check runs rather than not at all.
+        """
+        try:
+            response = self._create_token(installation_id, repo_name, permissions)
+        except RequestFailed as exc:
+            if exc.response.status_code != 422 or "checks" not in permissions:
+                raise
+            log.warning(
+                "installation %s has not granted checks: write; no check runs until its "
+                "owner accepts the permission",
+                installation_id,
+            )
+            without = {name: level for name, level in permissions.items() if name != "checks"}
+            response = self._create_token(installation_id, repo_name, without)
         data = response.parsed_data
         return InstallationToken(token=data.token, expires_at=as_utc(data.expires_at))
+
+    def _create_token(
+        self, installation_id: int, repo_name: str, permissions: dict[str, str]
+    ) -> Any:
+        # githubkit types `permissions` as a TypedDict of known names; ours is a plain dict.
+        return self._client.rest.apps.create_installation_access_token(  # type: ignore[call-overload]
+            installation_id, repositories=[repo_name], permissions=permissions
+        )
 
     def installation_token(
         self, installation_id: int, repo_name: str, permissions: dict[str, str]

@@ -118,6 +118,15 @@ class PullVerbs(RepoSession):
         review = self.rest.pulls.create_review(self.owner, self.name, number, data=data)
         return ReviewRef(int(review.parsed_data.id), str(review.parsed_data.html_url))
 
+    def update_pull(self, number: int, *, title: str, body: str) -> None:
+        """Rewrite a pull request's title and description (Rolecall's own PRs only)."""
+        self.rest.pulls.update(
+            self.owner,
+            self.name,
+            number,
+            data={"title": self._redact(title), "body": self._redact(body)},
+        )
+
     def open_draft_pull(self, *, title: str, body: str, head: str, base: str) -> PullRequestRef:
         """Open the PR as a draft, or return the one already open for `head` (a resumed job).
 

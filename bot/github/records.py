@@ -98,6 +98,21 @@ class ReviewRef:
     html_url: str
 
 
+@dataclass(frozen=True)
+class CheckRunInfo:
+    """A check run on a commit, as `RepoClient.check_runs_for` lists it."""
+
+    id: int
+    name: str
+    head_sha: str
+    status: str  # queued, in_progress or completed
+    conclusion: str | None  # set once completed
+    title: str | None
+    summary: str | None
+    external_id: str  # "" when none was given
+    html_url: str
+
+
 def pull_ref(pull: Any) -> PullRequestRef:
     return PullRequestRef(
         number=int(pull.number),

@@ -1,7 +1,7 @@
 """A repository client's connection: its githubkit client, its token, its redactor.
 
-The verbs (`bot.github.issues`, `bot.github.pulls`, `bot.github.git_data`) build on
-this; `bot.github.repo.RepoClient` puts them together. Every token the session uses is
+The verbs (`bot.github.issues`, `pulls`, `git_data`, `checks`) build on this;
+`bot.github.repo.RepoClient` puts them together. Every token the session uses is
 added to the job's `Redactor` as it first sees it, also one another job minted.
 """
 

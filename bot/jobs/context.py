@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents.brief import EarlierRun
 from agents.model_ref import ModelRef
 from agents.review_brief import ReviewFeedback
 from agents.roles.loader import Role
@@ -141,6 +142,15 @@ class Screened:
 
 
 @dataclass(frozen=True)
+class Resumed:
+    """The earlier run a `/continue` resumes: its job, its issue, why it stopped."""
+
+    job_id: int
+    issue_number: int
+    earlier: EarlierRun
+
+
+@dataclass(frozen=True)
 class Target:
     """What the job works on, bound when it was authorized."""
 
@@ -155,6 +165,8 @@ class Target:
     screened: Screened = field(default_factory=Screened)
     # A review's diff as GitHub shows it: what its inline comments can anchor to.
     diff_files: tuple[DiffFile, ...] = ()
+    # `/continue`: the earlier run whose branch this job resumes.
+    resumes: Resumed | None = None
 
     @property
     def pr_url(self) -> str | None:
@@ -198,3 +210,6 @@ class Delivery:
     success_note: str = ""
     # Markdown the tracking comment ends with.
     report: str = ""
+    # The commit the delivery pushed, and what its check run says (bot.jobs.checks).
+    pushed_sha: str | None = None
+    check_summary: str = ""

@@ -1,7 +1,7 @@
 """What a role runs with in one repository: its model and its limits.
 
 Precedence, highest first: the repository's `.github/rolecall.yml` (`roles.<name>`),
-the role file itself (`model:`, `maxTurns:`), then Rolecall's settings. A model that
+the role file itself (`model:`, `maxTurns:`, `thinking:`), then Rolecall's settings. A model that
 cannot be used stops the job with a message naming the file and the key to change,
 because the person reading the tracking comment is the one who can fix it.
 """
@@ -39,7 +39,15 @@ def limits_for(role: Role, config: RepoConfig | None, settings: Settings) -> Lim
     turns = (own.max_turns if own else None) or role.max_turns or settings.max_turns
     minutes = (own.max_minutes if own else None) or settings.max_minutes
     dollars = (own.max_cost_usd if own else None) or settings.max_cost_usd
-    return Limits(max_turns=turns, max_seconds=minutes * 60, max_cost_usd=dollars)
+    thinking = (own.thinking if own else None) or role.thinking
+    return Limits(
+        max_turns=turns,
+        max_seconds=minutes * 60,
+        max_cost_usd=dollars,
+        context_window=settings.context_window,
+        thinking_budget=thinking,
+        max_total_tokens=settings.max_total_tokens,
+    )
 
 
 def _foreign(spec: str, aliases: dict[str, str]) -> bool:

@@ -23,6 +23,11 @@ def _reason(result: RunResult) -> str:
         return "The agent stopped at the time limit before finishing."
     if result.stop == "cost_limit":
         return "The agent stopped at the cost limit before finishing."
+    if result.stop == "token_limit":
+        return (
+            "The agent stopped at the token limit before finishing (its model has no known "
+            "price, so ROLECALL_MAX_TOKENS bounds it instead of the cost limit)."
+        )
     if result.stop == "cancelled":
         return "The job was cancelled."
     return f"The model API failed: {result.detail}"

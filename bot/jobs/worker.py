@@ -16,11 +16,12 @@ from dataclasses import dataclass, field, replace
 
 from agents import workspace
 from agents.roles.loader import Role
-from agents.run import AgentRun, RoleRun, RunSpec, SandboxPolicy
+from agents.run import AgentRun, RoleRun
 from agents.text.redact import Redactor
 from bot.github import RepoClient
 from bot.jobs.admission import admit, asked_with
 from bot.jobs.cancel import CancelWatcher, cancel_requested
+from bot.jobs.checks import STOPPED_TITLE, JobChecks, JobConclusion
 from bot.jobs.context import (
     Briefing,
     Checkout,
@@ -39,15 +40,16 @@ from bot.jobs.control import CONTROL_JOBS, run_control
 from bot.jobs.failures import explain_failure
 from bot.jobs.loopbreaker import claim_the_answer
 from bot.jobs.playbooks import PLAYBOOKS, Playbook
-from bot.jobs.role_settings import limits_for, model_for
+from bot.jobs.playbooks.words import agent_words
+from bot.jobs.progress import LiveProgress
+from bot.jobs.role_settings import model_for
+from bot.jobs.run_spec import run_spec
 from bot.jobs.setup import load_setup, role_for_job
 from bot.jobs.slots import hand_on
 from bot.jobs.stops import stop_of
-from bot.providers import provider_for
 from bot.render import tracking
-from bot.settings import Settings
 from bot.store.ledger import Job
-from handlers.command_names import IMPLEMENT
+from handlers.command_names import FIX, IMPLEMENT
 from handlers.decisions import Reply, StartJob, decision_from_dict
 from handlers.guards import has_write
 
@@ -125,6 +127,7 @@ class Worker:
         self.playbook = playbook
         self.given = given
         self.progress = Progress()
+        self.checks = JobChecks(given.repo, given.job_id)
 
     def run(self) -> None:
         stopped: JobStopped | None = None
@@ -166,16 +169,22 @@ class Worker:
         self._begin("authorize")
         target = self.authorize(screened)
         self._keep(target=target)
+        given.record.save(branch=target.branch)  # what a later `/continue` resumes
         self._begin("prepare")
         checkout = playbook.prepare(svc, given, target)
         self._keep(checkout=checkout)
+        if target.pull is not None and given.decision.kind == FIX:  # it works on a PR
+            self.checks.working(checkout.head_sha, target.role_name)
         self._begin("brief")
         briefing = self.write_brief(target, checkout)
         self._keep(briefing=briefing)
         self._begin("execute")
-        run = self.execute(checkout, briefing)
+        run = self.execute(target, checkout, briefing)
         self._begin("deliver")
-        self._keep(delivery=playbook.deliver(svc, given, Work(target, checkout, briefing, run)))
+        delivery = playbook.deliver(svc, given, Work(target, checkout, briefing, run))
+        self._keep(delivery=delivery)
+        title = delivery.success_note.capitalize() or "Done"
+        self._check_ended("success", title, delivery.check_summary, delivery.pushed_sha)
 
     # -- phases -----------------------------------------------------------------------
 
@@ -207,27 +216,17 @@ class Worker:
         text = self.playbook.brief(given, target, checkout, loaded, role)
         return Briefing(loaded, role, model, text)
 
-    def execute(self, checkout: Checkout, briefing: Briefing) -> AgentRun:
-        """The agent loop (agents.run); /cancel, from any process, stops it."""
+    def execute(self, target: Target, checkout: Checkout, briefing: Briefing) -> AgentRun:
+        """The agent loop (agents.run); /cancel, from any process, stops it.
+
+        A run that stops early keeps its work (the playbook's `keep_partial`).
+        """
         given, settings = self.given, self.settings
         transcript = settings.data_dir / "transcripts" / f"job-{given.job_id}.jsonl"
         given.record.save(transcript_path=str(transcript))
-        agent = RoleRun(
-            RunSpec(
-                role=briefing.role,
-                repo_full_name=given.repo.full_name,
-                worktree=checkout.worktree,
-                mirror=checkout.mirror,
-                brief=briefing.text,
-                model=briefing.model,
-                provider=provider_for(settings, briefing.model.provider),
-                limits=limits_for(briefing.role, briefing.loaded.setup.config, settings),
-                transcript=transcript,
-                redact=given.redact,
-                sandbox=sandbox_policy(settings),
-            )
-        )
-        with CancelWatcher(self.svc.ledger, given.job_id, agent.stop) as watcher:
+        live = LiveProgress(self._show_live, agent_words(given, target.base.info))
+        agent = RoleRun(run_spec(settings, given, checkout, briefing, transcript, live))
+        with live, CancelWatcher(self.svc.ledger, given.job_id, agent.stop) as watcher:
             run = agent.run()
         self._keep(run=run)  # the tracking comment shows what it cost, however it ended
         usage = run.result.usage
@@ -239,9 +238,34 @@ class Worker:
             cache_write_tokens=usage.cache_creation_input_tokens,
             cost_usd=float(run.result.cost_usd) if run.result.cost_usd is not None else None,
         )
+        given.record.save(summary=given.redact(run.result.summary))
         if (stop := stop_of(run.result, watcher.requested_by)) is not None:
-            raise stop
+            raise self._keep_partial(Work(target, checkout, briefing, run), stop)
         return run
+
+    def _keep_partial(self, work: Work, stop: JobStopped) -> JobStopped:
+        """Save what a stopped run did (a pushed branch, an incomplete draft PR); the stop,
+        saying where the work is, or why it could not be kept."""
+        try:
+            # Outside the job's cancel scope: after /cancel the branch is still pushed.
+            with workspace.cancel_scope(threading.Event()):
+                delivery = self.playbook.keep_partial(self.svc, self.given, work, stop)
+        except JobStopped as refused:  # a trust gate refused the commit: nothing pushed
+            return JobStopped(
+                f"{stop.reason}\n\nNothing was pushed: {refused.reason}", state=stop.state
+            )
+        except Exception as exc:
+            log.exception("job %s: could not keep the work of a stopped run", self.given.job_id)
+            return JobStopped(
+                f"{stop.reason}\n\nIts work could not be saved: {explain_failure(exc)}",
+                state=stop.state,
+            )
+        if delivery is None:
+            return stop
+        self._keep(delivery=delivery)
+        said = f"**Stopped early:** {stop.reason}\n\n{delivery.check_summary}"
+        self._check_ended("neutral", STOPPED_TITLE, said, delivery.pushed_sha)
+        return JobStopped(f"{stop.reason}\n\n{delivery.report}", state=stop.state)
 
     def finish(self, stopped: JobStopped | None) -> None:
         """Always: the tracking comment tells the outcome; the ledger holds the end state."""
@@ -260,6 +284,8 @@ class Worker:
         ):  # refused before acknowledging: one explanation per thread (bot.jobs.loopbreaker)
             record.save(state=state, outcome=given.redact(detail))
             return
+        if stopped is not None:
+            self.checks.stopped(detail, role=_role_shown(given, self.progress))
         try:
             self._track(outcome=state, detail=detail)
         except Exception:
@@ -287,13 +313,24 @@ class Worker:
         self.progress = replace(self.progress, **products)  # type: ignore[arg-type]
         return self.progress
 
-    def _track(self, *, outcome: str | None = None, detail: str = "") -> None:
+    def _check_ended(
+        self, conclusion: JobConclusion, title: str, summary: str, pushed_sha: str | None
+    ) -> None:
+        role = _role_shown(self.given, self.progress)
+        self.checks.ended(conclusion, title, summary, role=role, pushed_sha=pushed_sha)
+
+    def _show_live(self, line: str) -> None:
+        """The agent's progress in the tracking comment, while it runs (bot.jobs.progress)."""
+        if self.given.record.tracking_comment_id is not None:
+            self._track(live=line)
+
+    def _track(self, *, outcome: str | None = None, detail: str = "", live: str = "") -> None:
         """Create the tracking comment once, then edit it; a refusal replaces it."""
         given, progress = self.given, self.progress
         if outcome == "refused" or (outcome is not None and progress.phase == "screen"):
             body = detail  # a refusal, or an answer before anything was acknowledged
         else:
-            body = tracking.tracking_comment(self._tracking(outcome, detail))
+            body = tracking.tracking_comment(self._tracking(outcome, detail, live))
         comment_id = given.record.tracking_comment_id
         if comment_id is None:
             given.record.save(
@@ -302,7 +339,7 @@ class Worker:
         else:
             given.repo.update_comment(comment_id, body)
 
-    def _tracking(self, outcome: str | None, detail: str) -> tracking.Tracking:
+    def _tracking(self, outcome: str | None, detail: str, live: str) -> tracking.Tracking:
         given, progress = self.given, self.progress
         briefing, delivery, target = progress.briefing, progress.delivery, progress.target
         return tracking.Tracking(
@@ -316,20 +353,8 @@ class Worker:
             spend=tracking.spend_of(progress.run.result) if progress.run else None,
             kind=_tracking_kind(given.decision, progress.role),
             report=delivery.report if delivery else "",
+            live=live,
         )
-
-
-def sandbox_policy(settings: Settings) -> SandboxPolicy:
-    """How this deployment confines agent commands (the same for every run)."""
-    return SandboxPolicy(
-        kind=settings.sandbox,
-        allow_unsafe=settings.allow_unsafe_sandbox,
-        run_as=settings.sandbox_run_as(),
-        limits=settings.sandbox_limits(),
-        command_timeout=settings.command_timeout,
-        network_allowlist=settings.network_allowlist,
-        network_roles=settings.network_roles_set(),
-    )
 
 
 def _tracking_kind(decision: StartJob, role: Role | None) -> str:

@@ -77,3 +77,23 @@ def pull_request_body(
 
 def pull_request_title(issue_title: str) -> str:
     return issue_title.strip()[:200] or "Rolecall change"
+
+
+INCOMPLETE = "[incomplete]"
+
+
+def incomplete_title(title: str) -> str:
+    """The title of a draft PR whose run stopped before it finished."""
+    return f"{INCOMPLETE} {title}"
+
+
+def incomplete_note(reason: InertText, issue_number: int) -> str:
+    """The first lines of an incomplete PR: why the run stopped, and how to go on."""
+    said = " ".join(reason.split())
+    return (
+        "> [!WARNING]\n"
+        f"> This run stopped before it finished: {said}\n"
+        ">\n"
+        "> The branch holds its work so far. Comment `/continue` (with notes, if you like) "
+        f"on this pull request or on #{issue_number} to resume it on this branch."
+    )

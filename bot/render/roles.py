@@ -22,6 +22,7 @@ BUILTIN_HELP: tuple[tuple[str, str], ...] = (
     ("/status", "what Rolecall is doing on this issue or pull request"),
     ("/cancel", "stops the job running here (and the one waiting, if any)"),
     ("/retry", "runs the last job here again"),
+    ("/continue [notes]", "resumes a run that stopped early, on its branch"),
 )
 PULL_REQUEST_HELP: tuple[tuple[str, str], ...] = (
     ("/fix [notes]", "on a pull request Rolecall opened: addresses the review feedback"),

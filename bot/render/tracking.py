@@ -12,12 +12,14 @@ act on GitHub.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from agents.run import RunResult
-from bot.render.markdown import quote
+from bot.render.inert import InertText
+from bot.render.markdown import quote, table_cell
 
 PHASES: tuple[tuple[str, str], ...] = (
     ("acknowledge", "Acknowledged"),
@@ -55,6 +57,18 @@ def job_marker(job_id: int) -> str:
     return f"<!-- rolecall:job={job_id} -->"
 
 
+_JOB_MARKER = re.compile(r"<!-- rolecall:job=(\d+) -->")
+
+
+def marked_job(text: str) -> int | None:
+    """The job id the first marker in `text` names (a PR's description), if any.
+
+    Anyone can copy a marker: callers check the job against the ledger before trusting it.
+    """
+    found = _JOB_MARKER.search(text)
+    return int(found.group(1)) if found else None
+
+
 @dataclass(frozen=True)
 class Spend:
     """What a run consumed, as shown to people."""
@@ -71,6 +85,19 @@ class Spend:
         tokens += self.cache_read_tokens + self.cache_write_tokens
         cost = f"${self.cost_usd:.4f}" if self.cost_usd is not None else "cost unknown"
         return f"{self.turns} turns · {tokens:,} tokens · {cost}"
+
+
+def live_line(
+    spend: Spend, elapsed: float, step: InertText | None, retry_note: str | None = None
+) -> str:
+    """How a running agent is doing, in one line: spend, time, and what it does now."""
+    minutes, seconds = divmod(int(elapsed), 60)
+    parts = [spend.line(), f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"]
+    if retry_note:
+        parts.append(retry_note)
+    elif step:
+        parts.append(f"now: `{table_cell(step)}`")
+    return "<sub>" + " · ".join(parts) + "</sub>"
 
 
 def spend_of(result: RunResult) -> Spend:
@@ -102,6 +129,8 @@ class Tracking:
     kind: str = "implement"
     # What the job reports when it succeeds (a fix's summary, a link to the review).
     report: str = ""
+    # While the agent runs: turns, tokens, cost, time and its current step (`live_line`).
+    live: str = ""
 
 
 _SUCCESS_HEADINGS = {
@@ -141,6 +170,8 @@ def tracking_comment(state: Tracking) -> str:
         else:
             mark = "[ ]"
         lines.append(f"- {mark} {label}")
+    if state.live and state.outcome is None:
+        lines += ["", state.live]
     if state.detail:
         lines += ["", quote(state.detail)]
     if state.report and state.outcome == "succeeded":

@@ -108,6 +108,9 @@ class Job(SQLModel, table=True):
     cache_write_tokens: int | None = None
     cost_usd: float | None = None  # None when the price of the model is not known
     pr_url: str | None = Field(default=None, max_length=500)
+    # The branch the job works on, and the agent's last summary: what `/continue` resumes.
+    branch: str | None = Field(default=None, max_length=255)
+    summary: str | None = Field(default=None, sa_type=Text)
     tracking_comment_id: int | None = Field(default=None, sa_type=BigInteger)
     transcript_path: str | None = Field(default=None, sa_type=Text)
     attempts: int = 0

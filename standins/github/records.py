@@ -195,6 +195,8 @@ class CheckRun:
     external_id: str | None = None
     details_url: str | None = None
     output: dict[str, str | None] = field(default_factory=dict)
+    suite_id: int = 0  # one check suite per App and commit, as on GitHub
+    annotations_count: int = 0  # annotations accumulate across updates
 
 
 @dataclass

@@ -1,17 +1,17 @@
-"""Records to GitHub's JSON, second half: pull requests, reviews, branches, check runs.
+"""Records to GitHub's JSON, second half: pull requests, reviews, branches.
 
-Split from `serialize` only for size; `Serializer` is the one class everything uses.
+Split from `serialize` (and `serialize_checks`) only for size; `Serializer` is the one
+class everything uses.
 Pull-request numbers that GitHub computes from git (commits, additions, files) are
 computed here from the real repositories, never stored, so they follow pushes.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import diff, gitrepo
-from .records import CheckRun, Pull, Repo, Review, ReviewComment, User, iso
-from .serialize import JSON, Shapes
+from .records import Pull, Repo, Review, ReviewComment, User, iso
+from .serialize import JSON
+from .serialize_checks import CheckShapes
 
 
 def _git_date(value: str) -> str:
@@ -19,7 +19,7 @@ def _git_date(value: str) -> str:
     return value.replace("+00:00", "Z")
 
 
-class Serializer(Shapes):
+class Serializer(CheckShapes):
     """Every GitHub shape the stand-in answers with."""
 
     # pull requests -----------------------------------------------------------------
@@ -270,62 +270,4 @@ class Serializer(Shapes):
                 },
             },
             "protection_url": f"{api}/protection",
-        }
-
-    # check runs --------------------------------------------------------------------
-
-    def check_run(self, run: CheckRun) -> JSON:
-        repo = run.repo
-        api = f"{self.base}/repos/{repo.full_name}/check-runs/{run.id}"
-        pulls: list[dict[str, Any]] = []
-        for pull in self.state.repo_pulls(repo):
-            if pull.head_sha == run.head_sha and pull.issue.state == "open":
-                pulls.append(
-                    {
-                        "id": pull.id,
-                        "number": pull.issue.number,
-                        "url": f"{self.base}/repos/{repo.full_name}/pulls/{pull.issue.number}",
-                        "head": {
-                            "ref": pull.head_ref,
-                            "sha": pull.head_sha,
-                            "repo": {
-                                "id": pull.head_repo.id,
-                                "url": f"{self.base}/repos/{pull.head_repo.full_name}",
-                                "name": pull.head_repo.name,
-                            },
-                        },
-                        "base": {
-                            "ref": pull.base_ref,
-                            "sha": pull.base_sha,
-                            "repo": {
-                                "id": repo.id,
-                                "url": f"{self.base}/repos/{repo.full_name}",
-                                "name": repo.name,
-                            },
-                        },
-                    }
-                )
-        return {
-            "id": run.id,
-            "head_sha": run.head_sha,
-            "node_id": f"CR_{run.id}",
-            "external_id": run.external_id or "",
-            "url": api,
-            "html_url": f"{self.base}/{repo.full_name}/runs/{run.id}",
-            "details_url": run.details_url or f"{self.base}/{repo.full_name}/runs/{run.id}",
-            "status": run.status,
-            "conclusion": run.conclusion,
-            "started_at": iso(run.started_at),
-            "completed_at": iso(run.completed_at),
-            "output": {
-                "title": run.output.get("title"),
-                "summary": run.output.get("summary"),
-                "text": run.output.get("text"),
-                "annotations_count": 0,
-                "annotations_url": f"{api}/annotations",
-            },
-            "name": run.name,
-            "check_suite": {"id": run.id + 1_000_000},
-            "app": self.app(),
-            "pull_requests": pulls,
         }

@@ -81,6 +81,7 @@ class State:
         self.review_comments: dict[int, ReviewComment] = {}
         self.threads: dict[int, ReviewThread] = {}
         self.check_runs: dict[int, CheckRun] = {}
+        self.check_suites: dict[tuple[int, str], int] = {}  # (repo id, head sha) -> id
         self.reactions: dict[tuple[str, int], list[Reaction]] = {}
         # Branch updates with their pusher (rest_activity.Activity), oldest first.
         self.activities: list[Any] = []
@@ -211,6 +212,21 @@ class State:
             if run is None or run.repo is not repo:
                 raise not_found()
             return run
+
+    def check_suite_id(self, repo: Repo, head_sha: str) -> int:
+        """The App's check suite for a commit, created with its first check run."""
+        with self.lock:
+            key = (repo.id, head_sha)
+            if key not in self.check_suites:
+                self.check_suites[key] = self.new_id()
+            return self.check_suites[key]
+
+    def commit_check_runs(self, repo: Repo, head_sha: str) -> list[CheckRun]:
+        """The check runs on one commit, oldest first."""
+        with self.lock:
+            return [
+                r for r in self.check_runs.values() if r.repo is repo and r.head_sha == head_sha
+            ]
 
     def label(self, repo: Repo, name: str) -> Label:
         """The repository's label, created on first use with GitHub's default colour."""

@@ -60,6 +60,8 @@ def block_tokens(block: Any) -> int:
     kind = block.get("type")
     if kind == "text":
         return estimate_tokens(str(block.get("text", "")))
+    if kind == "thinking":  # billed as output tokens when generated
+        return estimate_tokens(str(block.get("thinking", "")))
     if kind == "tool_use":
         return estimate_tokens(str(block.get("name", ""))) + estimate_tokens(
             _canonical(block.get("input", {}))

@@ -14,7 +14,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from standins.model.accounting import PromptUsage, block_tokens, output_tokens
-from standins.model.turns import Text, Turn
+from standins.model.thinking import redacted_data, sign, thinks
+from standins.model.turns import Block, Text, Thinking, Turn
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 _TEXT_CHUNK = 24  # characters per text_delta, so streams have several deltas
@@ -26,20 +27,18 @@ def new_id(prefix: str) -> str:
 
 
 def render_message(turn: Turn, body: Mapping[str, Any], prompt: PromptUsage) -> dict[str, Any]:
-    """The assistant message for a turn, cut at max_tokens the way the API cuts it."""
+    """The assistant message for a turn, cut at max_tokens the way the API cuts it.
+
+    Thinking blocks are answered only when the request enabled thinking, signed.
+    """
     budget = int(body["max_tokens"])
     stop_reason: str = turn.resolved_stop_reason()
     content: list[dict[str, Any]] = []
+    thinking_on = thinks(body)
     for block in turn.blocks:
-        if isinstance(block, Text):
-            rendered: dict[str, Any] = {"type": "text", "text": block.text}
-        else:
-            rendered = {
-                "type": "tool_use",
-                "id": block.id or new_id("toolu_"),
-                "name": block.name,
-                "input": dict(block.input),
-            }
+        if isinstance(block, Thinking) and not thinking_on:
+            continue
+        rendered = _render_block(block)
         cost = block_tokens(rendered)
         if cost > budget:
             stop_reason = "max_tokens"
@@ -59,6 +58,22 @@ def render_message(turn: Turn, body: Mapping[str, Any], prompt: PromptUsage) -> 
         "stop_reason": stop_reason,
         "stop_sequence": None,
         "usage": _usage(prompt, output_tokens(content)),
+    }
+
+
+def _render_block(block: Block) -> dict[str, Any]:
+    if isinstance(block, Thinking):
+        if block.redacted:
+            return {"type": "redacted_thinking", "data": redacted_data(block.thinking)}
+        signature = sign("thinking", block.thinking)
+        return {"type": "thinking", "thinking": block.thinking, "signature": signature}
+    if isinstance(block, Text):
+        return {"type": "text", "text": block.text}
+    return {
+        "type": "tool_use",
+        "id": block.id or new_id("toolu_"),
+        "name": block.name,
+        "input": dict(block.input),
     }
 
 
@@ -94,7 +109,11 @@ def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield {"type": "message_start", "message": start}
     yield {"type": "ping"}
     for index, block in enumerate(message["content"]):
-        if block["type"] == "text":
+        if block["type"] == "thinking":
+            yield from _thinking_events(index, block)
+        elif block["type"] == "redacted_thinking":
+            yield {"type": "content_block_start", "index": index, "content_block": block}
+        elif block["type"] == "text":
             yield {
                 "type": "content_block_start",
                 "index": index,
@@ -130,3 +149,23 @@ def stream_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
         },
     }
     yield {"type": "message_stop"}
+
+
+def _thinking_events(index: int, block: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """A thinking block streamed as the API streams it: deltas, then its signature."""
+    yield {
+        "type": "content_block_start",
+        "index": index,
+        "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+    }
+    for piece in _chunks(block["thinking"], _TEXT_CHUNK):
+        yield {
+            "type": "content_block_delta",
+            "index": index,
+            "delta": {"type": "thinking_delta", "thinking": piece},
+        }
+    yield {
+        "type": "content_block_delta",
+        "index": index,
+        "delta": {"type": "signature_delta", "signature": block["signature"]},
+    }

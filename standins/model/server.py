@@ -3,7 +3,7 @@
 The real anthropic SDK talks to it over HTTP exactly as it talks to api.anthropic.com,
 so retries, timeouts, streaming and error mapping are the SDK's own. Tests tell the
 stand-in what to answer (`script`, `respond_with`) and how to misbehave (`fail_next`,
-`stall_next`), then assert on what it was sent (`requests`).
+`overload_for`, `stall_next`), then assert on what it was sent (`requests`).
 
     ms = ModelStandIn(api_key="test-key").start()
     ms.script([Turn([text("Running tests."), tool_use("Bash", {"command": "pytest"})]), "Done."])
@@ -34,29 +34,18 @@ from standins.model.accounting import PromptCache, flatten_prompt
 from standins.model.messages import new_id, render_message
 from standins.model.turns import Turn, TurnLike, as_turn
 from standins.model.validation import RequestError, validate_request
-from standins.model.wire import client_gone, send_broken_stream, send_error, send_json, send_stream
+from standins.model.window import ContextWindows, mark_overrun, within
+from standins.model.wire import (
+    ERROR_MESSAGES,
+    ERROR_TYPES,
+    client_gone,
+    send_broken_stream,
+    send_error,
+    send_json,
+    send_stream,
+)
 
 MESSAGES_PATH = "/v1/messages"
-
-_ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    502: "api_error",
-    503: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-_ERROR_MESSAGES = {
-    429: "This request would exceed the rate limit for your organization. Please try again later.",
-    500: "Internal server error",
-    529: "Overloaded",
-}
 
 Responder = Callable[[dict[str, Any]], TurnLike]
 
@@ -123,6 +112,8 @@ class ModelStandIn:
         *,
         min_cacheable_tokens: int = 1024,
         host: str = "127.0.0.1",
+        context_windows: Mapping[str, int] | None = None,
+        default_context_window: int = 200_000,
     ) -> None:
         self.api_key = api_key
         self._host = host
@@ -130,10 +121,13 @@ class ModelStandIn:
         self._released = threading.Event()
         self._clock_offset = 0.0
         self._cache = PromptCache(min_cacheable_tokens=min_cacheable_tokens, clock=self._now)
+        # Each model's context window (standins.model.window); tests may set their own.
+        self.windows = ContextWindows(context_windows, default=default_context_window)
         self._turns: deque[TurnLike] = deque()
         self._responder: Responder | None = None
         self._faults: deque[_Fault] = deque()
         self._stalls: deque[_Stall] = deque()
+        self._storm: tuple[float, _Fault] | None = None  # (until, fault), stand-in clock
         self._requests: list[RecordedRequest] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -217,12 +211,22 @@ class ModelStandIn:
         fault = _Fault(
             status=status,
             headers=dict(headers or {}),
-            error_type=error_type or _ERROR_TYPES.get(status, "api_error"),
-            message=message or _ERROR_MESSAGES.get(status, f"Error {status}"),
+            error_type=error_type or ERROR_TYPES.get(status, "api_error"),
+            message=message or ERROR_MESSAGES.get(status, f"Error {status}"),
             mid_stream=mid_stream,
         )
         with self._lock:
             self._faults.extend([fault] * times)
+
+    def overload_for(self, seconds: float, *, headers: Mapping[str, str] | None = None) -> None:
+        """Answer every request with 529 `overloaded_error` for the next `seconds`.
+
+        A storm, as the API has them: timed, not counted, so it lasts however often the
+        client asks. `advance` moves its end closer without waiting.
+        """
+        fault = _Fault(529, dict(headers or {}), ERROR_TYPES[529], ERROR_MESSAGES[529])
+        with self._lock:
+            self._storm = (self._now() + seconds, fault)
 
     def stall_next(self, seconds: float, *, times: int = 1, mid_stream: bool = False) -> None:
         """Hold the next `times` responses for `seconds` before answering.
@@ -313,6 +317,8 @@ class ModelStandIn:
 
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
+            if fault is None and self._storm is not None and self._now() < self._storm[0]:
+                fault = self._storm[1]
         if fault is not None and fault.mid_stream and streaming and body is not None:
             send_broken_stream(handler, body, fault.error_type, fault.message, request_id)
             return
@@ -333,6 +339,7 @@ class ModelStandIn:
             if body is None:
                 raise RequestError("There was an error parsing the body: expected a JSON object")
             validate_request(body)
+            room = self.windows.room(body)
         except RequestError as error:
             send_error(handler, error.status, error.error_type, error.message, request_id)
             return
@@ -351,7 +358,8 @@ class ModelStandIn:
 
         with self._lock:
             prompt = self._cache.account(body["model"], flatten_prompt(body))
-        message = render_message(turn, body, prompt)
+        message = render_message(turn, within(body, room), prompt)
+        mark_overrun(message, body, room)
         if streaming:
             mid_stall = stall.seconds if stall is not None and stall.mid_stream else 0.0
             send_stream(handler, message, request_id, mid_stall, self._released.wait)

@@ -1,8 +1,9 @@
 """Assistant turns a test scripts for the model stand-in to answer with.
 
-A turn is what the model "says" next: text and tool calls, in order. Tests build them
-with `text(...)` and `tool_use(...)`; the stop reason follows from the blocks the way
-the real API's does (a turn that calls a tool stops with `tool_use`).
+A turn is what the model "says" next: thinking, text and tool calls, in order. Tests
+build them with `thinking(...)`, `text(...)` and `tool_use(...)`; the stop reason follows
+from the blocks the way the real API's does (a turn that calls a tool stops with
+`tool_use`). Thinking is answered only to a request that enabled it, as the API does.
 """
 
 from __future__ import annotations
@@ -38,7 +39,15 @@ class ToolUse:
     id: str | None = None
 
 
-Block = Text | ToolUse
+@dataclass(frozen=True)
+class Thinking:
+    """Extended thinking: sent signed, or as `redacted_thinking` (opaque) when `redacted`."""
+
+    thinking: str
+    redacted: bool = False
+
+
+Block = Thinking | Text | ToolUse
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,11 @@ def text(value: str) -> Text:
     return Text(value)
 
 
+def thinking(value: str, *, redacted: bool = False) -> Thinking:
+    """A thinking block (a `redacted_thinking` one when `redacted`)."""
+    return Thinking(value, redacted)
+
+
 def tool_use(
     name: str, input: Mapping[str, Any] | None = None, *, id: str | None = None
 ) -> ToolUse:
@@ -77,6 +91,6 @@ def as_turn(value: TurnLike) -> Turn:
         return value
     if isinstance(value, str):
         return Turn([Text(value)])
-    if isinstance(value, Text | ToolUse):
+    if isinstance(value, Thinking | Text | ToolUse):
         return Turn([value])
     raise TypeError(f"a scripted turn must be a Turn, a block or a str, not {type(value).__name__}")

@@ -2,7 +2,8 @@
 
 Not the whole schema: the checks a hand-built request most often gets wrong (a missing
 field, a tool call left unanswered, a tool result answering nothing, too many cache
-breakpoints), each answered with a 400 `invalid_request_error` worded like the API's.
+breakpoints, thinking blocks dropped or altered: standins.model.thinking), each
+answered with a 400 `invalid_request_error` worded like the API's.
 """
 
 from __future__ import annotations
@@ -12,21 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from standins.model.accounting import flatten_prompt
+from standins.model.errors import RequestError
+from standins.model.thinking import check_thinking
+
+__all__ = ["MAX_CACHE_BREAKPOINTS", "RequestError", "validate_request"]
 
 MAX_CACHE_BREAKPOINTS = 4
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
-
-
-class RequestError(Exception):
-    """A request the API would refuse, with the status and error type it would use."""
-
-    def __init__(
-        self, message: str, *, status: int = 400, error_type: str = "invalid_request_error"
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.error_type = error_type
 
 
 def _blocks(content: Any) -> list[Any]:
@@ -191,3 +184,4 @@ def validate_request(body: Any) -> None:
     _check_messages(body["messages"])
     _check_tool_pairing(body["messages"])
     _check_cache_breakpoints(body)
+    check_thinking(body)

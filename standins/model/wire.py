@@ -15,6 +15,27 @@ from typing import Any
 
 from standins.model.messages import new_id, stream_events
 
+# The error type and message the API sends with each status.
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    502: "api_error",
+    503: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+ERROR_MESSAGES = {
+    429: "This request would exceed the rate limit for your organization. Please try again later.",
+    500: "Internal server error",
+    529: "Overloaded",
+}
+
 
 def send_json(
     handler: BaseHTTPRequestHandler,

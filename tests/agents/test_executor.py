@@ -63,7 +63,7 @@ def ms() -> Iterator[ModelStandIn]:
 
 
 def _client(ms: ModelStandIn, key: str = KEY) -> ModelClient:
-    sdk = make_client(Provider("anthropic", ms.url, key), max_retries=1, timeout=5)
+    sdk = make_client(Provider("anthropic", ms.url, key), timeout=5)
     return ModelClient(sdk, sleep=lambda seconds: None)
 
 
@@ -203,17 +203,18 @@ def test_wrong_key_is_a_model_error_that_says_what_to_check(
 def test_persistent_overload_is_a_model_error_after_retries(
     ms: ModelStandIn, tmp_path: Path
 ) -> None:
-    ms.fail_next(status=529, times=10)
+    ms.fail_next(status=529, times=20)
     result, _ = _run(ms, tmp_path)
     assert result.stop == "model_error"
     assert "529" in result.detail
-    assert len(ms.requests) == 2  # one try and the client's one retry
+    assert len(ms.requests) == 10  # the client's ten tries (agents.model_retry)
 
 
 def test_unreachable_model_api_is_a_model_error(tmp_path: Path) -> None:
     with ModelStandIn(api_key=KEY) as gone:
         url = gone.url
-    client = ModelClient(make_client(Provider("anthropic", url, KEY), max_retries=0, timeout=2))
+    sdk = make_client(Provider("anthropic", url, KEY), timeout=2)
+    client = ModelClient(sdk, sleep=lambda seconds: None)  # retried ten times, at once
     executor = Executor(client, MODEL, EchoToolbox(), Limits(), tmp_path / "t.jsonl")
     result = executor.run(SYSTEM, "Hi")
     client.close()

@@ -15,6 +15,7 @@ from agents.model import (
     ModelClient,
     ModelError,
     Provider,
+    RetryPolicy,
     get_provider,
     make_client,
     with_cache_marks,
@@ -44,7 +45,7 @@ def ms() -> Iterator[ModelStandIn]:
 @pytest.fixture
 def model(ms: ModelStandIn) -> Iterator[ModelClient]:
     client = ModelClient(
-        make_client(Provider("anthropic", ms.url, KEY), max_retries=1, timeout=5),
+        make_client(Provider("anthropic", ms.url, KEY), timeout=5),
         sleep=lambda seconds: None,
     )
     yield client
@@ -130,21 +131,29 @@ def test_empty_system_and_no_tools_are_left_out(ms: ModelStandIn, model: ModelCl
     assert "system" not in sent and "tools" not in sent
 
 
-def test_sdk_retries_rate_limits_within_its_bound(ms: ModelStandIn) -> None:
+def test_rate_limits_and_overloads_are_retried_by_the_client_within_its_bound(
+    ms: ModelStandIn,
+) -> None:
     ms.fail_next(status=429, headers={"retry-after": "0"}, times=2)
     ms.script(["after two 429s"])
-    with make_client(Provider("anthropic", ms.url, KEY), max_retries=2, timeout=5) as sdk:
-        message = ModelClient(sdk).create(MODEL, "", [{"role": "user", "content": "Hi"}], [], 64)
+    with make_client(Provider("anthropic", ms.url, KEY), timeout=5) as sdk:
+        assert sdk.max_retries == 0  # the client retries, so it can report each wait
+        client = ModelClient(sdk, retry=RetryPolicy(max_attempts=2), sleep=lambda s: None)
+        with pytest.raises(anthropic.RateLimitError):
+            client.create(MODEL, "", [{"role": "user", "content": "Hi"}], [], 64)
+        assert len(ms.requests) == 2
+        message = client.create(MODEL, "", [{"role": "user", "content": "Hi"}], [], 64)
     assert message.content[0].type == "text"
     assert len(ms.requests) == 3
 
     ms.fail_next(status=529, times=3)
     with (
-        make_client(Provider("anthropic", ms.url, KEY), max_retries=1, timeout=5) as sdk,
+        make_client(Provider("anthropic", ms.url, KEY), timeout=5) as sdk,
         pytest.raises(anthropic.OverloadedError),
     ):
-        ModelClient(sdk).create(MODEL, "", [{"role": "user", "content": "Hi"}], [], 64)
-    assert len(ms.requests) == 5  # 3 before, then 1 try + 1 retry
+        client = ModelClient(sdk, retry=RetryPolicy(max_attempts=2), sleep=lambda s: None)
+        client.create(MODEL, "", [{"role": "user", "content": "Hi"}], [], 64)
+    assert len(ms.requests) == 5  # 3 before, then 2 tries
 
 
 def test_a_stream_that_breaks_mid_way_is_retried(ms: ModelStandIn, model: ModelClient) -> None:
@@ -161,7 +170,7 @@ def test_a_stalled_stream_becomes_an_api_timeout_after_bounded_retries(
     ms.stall_next(seconds=5, mid_stream=True, times=2)
     ms.script(["never", "never"])
     sdk = make_client(Provider("anthropic", ms.url, KEY), max_retries=0, timeout=0.3)
-    client = ModelClient(sdk, stream_retries=1, sleep=lambda seconds: None)
+    client = ModelClient(sdk, retry=RetryPolicy(max_attempts=2), sleep=lambda seconds: None)
     with sdk, pytest.raises(anthropic.APITimeoutError):
         client.create(MODEL, "", [{"role": "user", "content": "Hi"}], [], 64)
     assert len(ms.requests) == 2

@@ -195,6 +195,31 @@ def test_bad_max_turns_and_permission_mode_are_warned_about() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "budget", "warning"),
+    [
+        ("8000", 8000, None),
+        ("'16000'", 16000, None),
+        ("512", None, "thinking 512 is not a budget in tokens from 1024 to 128000"),
+        ("lots", None, "thinking 'lots' is not a budget in tokens from 1024 to 128000"),
+        ("true", None, "thinking True is not a budget in tokens from 1024 to 128000"),
+        ("{budget_tokens: 8000}", None, "thinking a dict is not a budget in tokens"),
+    ],
+)
+def test_thinking_sets_a_budget_in_tokens_and_odd_values_are_warned_about(
+    value: str, budget: int | None, warning: str | None
+) -> None:
+    role = load_role_text(
+        f"---\nname: x\ndescription: d\nthinking: {value}\n---\nBody\n", ".claude/agents/x.md"
+    )
+    assert role.thinking == budget
+    if warning is None:
+        assert role.warnings == ()
+    else:
+        [said] = role.warnings
+        assert said.startswith(warning) and said.endswith("(e.g. `thinking: 8000`); ignored")
+
+
 # ---- Copilot files -----------------------------------------------------------------------
 
 

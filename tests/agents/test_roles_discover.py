@@ -107,7 +107,8 @@ def test_builtin_roles_are_well_formed_and_say_what_they_may_do() -> None:
     assert roles["implementer"].tools == default
     assert roles["fixer"].tools == default
     assert roles["planner"].tools == {"Read", "Glob", "Grep"}
-    assert roles["reviewer"].tools == {"Read", "Glob", "Grep", "Changes"}
+    # The reviewer reads the diff in its brief: Rolecall has no Changes tool.
+    assert roles["reviewer"].tools == {"Read", "Glob", "Grep"}
     assert [name for name, role in sorted(roles.items()) if role.can_write] == [
         "fixer",
         "implementer",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -144,6 +145,17 @@ def test_bash_reports_output_and_exit_code(toolbox: Toolbox) -> None:
         CommandRecord("echo oops >&2; exit 4", 4, False),
         CommandRecord("true", 0, False),
     ]
+
+
+def test_a_command_is_stopped_at_the_job_deadline(tools_worktree: Path) -> None:
+    toolbox = Toolbox(tools_worktree, BwrapSandbox(tools_worktree))
+    toolbox.deadline = time.monotonic() + 1
+    content = err(toolbox.call("Bash", {"command": "sleep 30"}))
+    assert "the job's time limit was reached" in content
+    assert toolbox.commands == [CommandRecord("sleep 30", 137, True)]
+    after = err(toolbox.call("Bash", {"command": "echo late"}))
+    assert after == "Not run: the job's time limit has been reached."
+    assert len(toolbox.commands) == 1
 
 
 def test_bash_timeout_is_capped_by_the_toolbox(tools_worktree: Path) -> None:

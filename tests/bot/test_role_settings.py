@@ -28,10 +28,13 @@ def settings(
     return get_settings(_env_file=None, **values)
 
 
-def role(model: str | None = None, max_turns: int | None = None) -> Role:
+def role(
+    model: str | None = None, max_turns: int | None = None, thinking: int | None = None
+) -> Role:
     lines = ["---", "name: backend", "description: x"]
     lines += [f"model: {model}"] if model else []
     lines += [f"maxTurns: {max_turns}"] if max_turns else []
+    lines += [f"thinking: {thinking}"] if thinking else []
     return load_role_text("\n".join([*lines, "---", "Hi."]), ".claude/agents/backend.md")
 
 
@@ -80,10 +83,22 @@ def test_limits_come_from_the_config_then_the_role_file_then_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     base = settings(monkeypatch, ROLECALL_MAX_TURNS="40", ROLECALL_MAX_MINUTES="10")
-    assert limits_for(role(), None, base) == Limits(40, 600, Decimal(5))
-    assert limits_for(role(max_turns=12), None, base) == Limits(12, 600, Decimal(5))
+    tokens = {"max_total_tokens": 2_000_000}
+    assert limits_for(role(), None, base) == Limits(40, 600, Decimal(5), **tokens)
+    assert limits_for(role(max_turns=12), None, base) == Limits(12, 600, Decimal(5), **tokens)
     config = parse_config("roles:\n  backend:\n    max_turns: 7\n    max_cost_usd: 0.5\n")
-    assert limits_for(role(max_turns=12), config, base) == Limits(7, 600, Decimal("0.5"))
+    assert limits_for(role(max_turns=12), config, base) == Limits(7, 600, Decimal("0.5"), **tokens)
+
+
+def test_the_thinking_budget_comes_from_the_config_then_the_role_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = settings(monkeypatch, ROLECALL_MAX_TOKENS="500000")
+    assert limits_for(role(), None, base).thinking_budget is None
+    assert limits_for(role(thinking=4000), None, base).thinking_budget == 4000
+    config = parse_config("roles:\n  backend:\n    thinking: 16000\n")
+    assert limits_for(role(thinking=4000), config, base).thinking_budget == 16000
+    assert limits_for(role(), None, base).max_total_tokens == 500_000
 
 
 def test_providers_come_from_one_json_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,21 @@ from bot.cli import roles as roles_cli
 
 FIXTURES = Path(__file__).parent.parent / "agents" / "role_files"
 GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5" * 4  # assembled so the repo holds no token literal
+# What `roles` says about a tool Rolecall does not have, a role without network, and a
+# model it cannot price: the text a user reads, spelled out.
+CHANGES_REASON = (
+    "Rolecall has no Changes tool: a role with Bash sees its changes with `git diff`, and a "
+    "pull request's diff is in the brief of the jobs that need it"
+)
+NOT_GRANTED = (
+    "ROLECALL_NETWORK_ALLOWLIST is empty, so no role has network (to grant it, add "
+    "'{role}' (or `*`) to ROLECALL_NETWORK_ROLES and list the hosts it may reach in "
+    "ROLECALL_NETWORK_ALLOWLIST)"
+)
+UNPRICED_OLLAMA = (
+    "cost cannot be computed for model ollama,qwen2.5-coder:7b (Rolecall has no price for "
+    "it), so the cost limit does not apply; the token limit (ROLECALL_MAX_TOKENS) does instead"
+)
 
 
 def model_error(spec: str) -> str:
@@ -27,8 +42,10 @@ def model_error(spec: str) -> str:
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Run each command from an empty directory with no ROLECALL_MODEL and no .env."""
-    monkeypatch.delenv("ROLECALL_MODEL", raising=False)
+    """Run each command from an empty directory with no ROLECALL_MODEL, no network
+    granted and no .env."""
+    for name in ("ROLECALL_MODEL", "ROLECALL_NETWORK_ALLOWLIST", "ROLECALL_NETWORK_ROLES"):
+        monkeypatch.delenv(name, raising=False)
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -151,7 +168,8 @@ def test_show_json_of_a_copilot_file(capsys: pytest.CaptureFixture[str]) -> None
         "description": "Generate an implementation plan for new features or refactoring.",
         "format": "copilot",
         "source": path.as_posix(),
-        "tools": ["Changes", "Glob", "Grep", "Read", "WebFetch"],
+        "tools": ["Glob", "Grep", "Read"],
+        "unavailable_tools": ["Changes", "WebFetch"],
         "ignored_tools": ["problems", "githubRepo"],
         "can_write": False,
         "model": {"provider": "anthropic", "id": "claude-haiku-4-5"},
@@ -164,6 +182,8 @@ def test_show_json_of_a_copilot_file(capsys: pytest.CaptureFixture[str]) -> None
             "tool 'problems' ignored: Rolecall has no editor diagnostics; run the linter "
             "with Bash instead",
             "tool 'githubRepo' ignored: the agent has no GitHub access and no network",
+            f"Changes is unavailable: {CHANGES_REASON}",
+            f"WebFetch is unavailable: {NOT_GRANTED.format(role='planner')}",
         ],
         "instructions": "# Planning instructions\n\nWrite a plan. Do not edit files.",
     }
@@ -235,7 +255,8 @@ def test_show_a_builtin_by_name_in_plain_text(capsys: pytest.CaptureFixture[str]
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "name: reviewer"
-    assert "tools: Changes, Glob, Grep, Read" in lines
+    assert "tools: Glob, Grep, Read" in lines
+    assert "unavailable_tools: -" in lines
     assert "can_write: False" in lines
     assert "model: provider=anthropic, id=claude-sonnet-5-5" in lines
     assert "source: builtin" in lines
@@ -271,8 +292,9 @@ def test_check_clean_files_exits_zero(capsys: pytest.CaptureFixture[str]) -> Non
         str(FIXTURES / "local-model.md"),
         str(FIXTURES / "plain.md"),
     )
-    assert (code, out) == (0, "")
-    assert err == "checked 3 role file(s): 0 problem(s)\n"
+    # A model Rolecall cannot price is worth a warning, which does not fail the check.
+    assert (code, out) == (0, f"{FIXTURES / 'local-model.md'}: warning: {UNPRICED_OLLAMA}\n")
+    assert err == "checked 3 role file(s): 0 problem(s), 1 warning(s)\n"
 
 
 def test_check_reports_one_line_per_problem_and_exits_one(
@@ -303,6 +325,10 @@ def test_check_reports_one_line_per_problem_and_exits_one(
         "are not available to roles",
         f"{folder}/security-fixer.agent.md: model 'GPT-5 (copilot)' is not an Anthropic "
         "model; write 'provider,model' if another provider serves it",
+        f"{folder}/security-fixer.agent.md: warning: Changes is unavailable: {CHANGES_REASON}",
+        f"{folder}/security-fixer.agent.md: warning: cost cannot be computed for model GPT-5 "
+        "(Rolecall has no price for it), so the cost limit does not apply; the token limit "
+        "(ROLECALL_MAX_TOKENS) does instead",
         f"{folder}/twin.md: role 'code-reviewer' is already defined by "
         f"{folder}/generated.md, which wins",
         f"{folder}/unclosed.md: cannot be read: the frontmatter opened with '---' on line 1 "
@@ -316,7 +342,7 @@ def test_check_reports_one_line_per_problem_and_exits_one(
         "Bash to some uses, so it does not grant Bash",
     ]
     assert GITHUB_TOKEN not in out
-    assert err == "checked 7 role file(s): 13 problem(s)\n"
+    assert err == "checked 7 role file(s): 13 problem(s), 2 warning(s)\n"
 
 
 def test_check_without_paths_reads_this_repositorys_agent_directories(
@@ -393,3 +419,70 @@ def test_check_names_each_line_that_holds_a_secret_shaped_value(
     _, shown, _ = run(capsys, "roles", "show", str(path / "deployer.md"), "--json")
     assert secret[:12] not in shown
     assert "BETTER_AUTH_SECRET=[REDACTED]" in json.loads(shown)["instructions"]
+
+
+# ---- what a role gets when it runs here (issue 11) ----------------------------------------
+
+FETCHER = "---\nname: researcher\ndescription: d\ntools: [read, fetch, changes]\n---\nLook.\n"
+
+
+def test_a_role_that_fetches_without_network_is_told_why_and_what_to_change(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_repo(tmp_path, {"researcher.agent.md": FETCHER}) / "researcher.agent.md"
+    # No network at all here: WebFetch is not offered, and a warning says which settings.
+    code, out, err = run(capsys, "roles", "check", str(path))
+    assert code == 0  # a warning: the role runs, without WebFetch
+    assert out.splitlines() == [
+        f"{path}: warning: Changes is unavailable: {CHANGES_REASON}",
+        f"{path}: warning: WebFetch is unavailable: {NOT_GRANTED.format(role='researcher')}",
+    ]
+    assert err == "checked 1 role file(s): 0 problem(s), 2 warning(s)\n"
+    _, shown, _ = run(capsys, "roles", "show", str(path), "--json")
+    data = json.loads(shown)
+    assert data["tools"] == ["Glob", "Grep", "Read"]
+    assert data["unavailable_tools"] == ["Changes", "WebFetch"]
+    assert f"WebFetch is unavailable: {NOT_GRANTED.format(role='researcher')}" in data["warnings"]
+
+    # Network for another role only: this one is named as not granted.
+    monkeypatch.setenv("ROLECALL_NETWORK_ALLOWLIST", "docs.python.org")
+    monkeypatch.setenv("ROLECALL_NETWORK_ROLES", "installer")
+    _, out, _ = run(capsys, "roles", "check", str(path))
+    assert f"{path}: warning: WebFetch is unavailable: role 'researcher' is not granted " in out
+    assert "add 'researcher' (or `*`) to ROLECALL_NETWORK_ROLES" in out
+
+    # A malformed allow-list grants nobody anything, and says so.
+    monkeypatch.setenv("ROLECALL_NETWORK_ROLES", "researcher")
+    monkeypatch.setenv("ROLECALL_NETWORK_ALLOWLIST", "*")
+    _, out, _ = run(capsys, "roles", "check", str(path))
+    assert "WebFetch is unavailable: ROLECALL_NETWORK_ALLOWLIST is malformed" in out
+
+    # Granted: WebFetch is shown and offered, and only Changes is left to warn about.
+    monkeypatch.setenv("ROLECALL_NETWORK_ALLOWLIST", "docs.python.org")
+    code, out, err = run(capsys, "roles", "check", str(path))
+    assert (code, out) == (0, f"{path}: warning: Changes is unavailable: {CHANGES_REASON}\n")
+    _, shown, _ = run(capsys, "roles", "show", str(path))
+    assert "tools: Glob, Grep, Read, WebFetch" in shown.splitlines()
+    assert "unavailable_tools: Changes" in shown.splitlines()
+
+
+def test_check_warns_when_a_models_cost_cannot_be_computed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = make_repo(
+        tmp_path,
+        {
+            "new.md": "---\nname: new\ndescription: d\nmodel: claude-opus-9-1\n---\nB\n",
+            "priced.md": "---\nname: priced\ndescription: d\nmodel: haiku\n---\nB\n",
+        },
+    )
+    code, out, err = run(capsys, "roles", "check", str(folder))
+    assert code == 0
+    assert out.splitlines() == [
+        f"{folder}/new.md: warning: cost cannot be computed for model claude-opus-9-1 "
+        "(Rolecall has no price for it), so the cost limit does not apply; the token limit "
+        "(ROLECALL_MAX_TOKENS) does instead",
+    ]
+    assert err == "checked 2 role file(s): 0 problem(s), 1 warning(s)\n"
+    _, shown, _ = run(capsys, "roles", "show", str(folder / "new.md"), "--json")
+    assert any("ROLECALL_MAX_TOKENS" in warning for warning in json.loads(shown)["warnings"])

@@ -38,6 +38,14 @@ def test_implement_opens_a_draft_pull_request(rolecall: Rolecall) -> None:
     assert "python3 -m unittest -q" in brief_text
     assert first["tools"][-1].get("cache_control") == {"type": "ephemeral"}
 
+    # The pushed head carries Rolecall's check run, with the PR body's summary.
+    [check] = github.check_runs(REPO)
+    assert check["name"] == "Rolecall / implementer"
+    assert check["head_sha"] == pull["head"]["sha"]
+    assert (check["status"], check["conclusion"]) == ("completed", "success")
+    assert FIX_SUMMARY.splitlines()[0] in check["output"]["summary"]
+    assert "python3 -m unittest -q" in check["output"]["summary"]
+
     [job] = rolecall.jobs()
     assert job["state"] == "succeeded"
     assert job["pr_url"] == pull["html_url"]

@@ -173,6 +173,15 @@ def test_a_review_with_three_comments_is_one_job_answered_thread_by_thread(
     assert head != reviewed and is_ancestor(rolecall, reviewed, head)
     assert "def add(a: int, b: int) -> int:" in file_at(rolecall, head, "calc.py")
 
+    # The check run that showed the work in progress on the reviewed head points to the
+    # new commit, whose own check run carries the summary.
+    checks = {c["head_sha"]: c for c in github.check_runs(REPO)}
+    assert checks[reviewed]["conclusion"] == "neutral"
+    assert head[:12] in checks[reviewed]["output"]["summary"]
+    assert checks[head]["name"] == "Rolecall / implementer"
+    assert (checks[head]["status"], checks[head]["conclusion"]) == ("completed", "success")
+    assert "calc.py" in checks[head]["output"]["summary"]
+
     # A reply in each of the three threads; the two fixed threads are resolved.
     threads = github.review_threads(REPO, number)
     assert len(threads) == 3

@@ -64,7 +64,12 @@ def test_no_file_or_an_empty_one_means_the_defaults(text: str | None) -> None:
         (
             "roles:\n  backend:\n    max_turn: 3\n",
             "line 3, `roles.backend.max_turn`: unknown key; did you mean `max_turns`? keys "
-            "allowed here: `max_cost_usd`, `max_minutes`, `max_turns`, `may_change`, `model`",
+            "allowed here: `max_cost_usd`, `max_minutes`, `max_turns`, `may_change`, `model`, "
+            "`thinking`",
+        ),
+        (
+            "roles:\n  backend:\n    thinking: 500\n",
+            "line 3, `roles.backend.thinking`: must be at least 1024, not `500`",
         ),
         (
             "roles:\n  backend:\n    max_turns: 0\n",

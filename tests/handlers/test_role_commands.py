@@ -29,6 +29,18 @@ def job(command: str, notes: str = "", **changes: Any) -> StartJob:
     )
 
 
+def resume(notes: str = "", **changes: Any) -> StartJob:
+    """`/continue`: the worker finds the run to resume, and its role."""
+    return comment_job(
+        "continue",
+        "",
+        notes,
+        command="continue",
+        reason="/continue by @Codertocat on #1",
+        **changes,
+    )
+
+
 def label_job(label: str, role: str, sender: str = "Codertocat") -> StartJob:
     return StartJob(
         kind="implement",
@@ -60,6 +72,9 @@ def label_job(label: str, role: str, sender: str = "Codertocat") -> StartJob:
         ("/cancel", {}, job("cancel")),
         ("/retry with more tests", {}, job("retry", "with more tests")),
         ("/cc @octocat\n/implement", {}, job("implement")),  # a built-in wins
+        ("/continue run the tests", {}, resume("run the tests")),
+        ("/backend\n/continue", {}, resume()),  # a built-in wins over a role name
+        ("/continue", {"issue.pull_request": PR_LINKS}, resume(is_pull_request=True)),
         ("/backend\n\n/planner", {}, job("backend")),  # otherwise the first command
         ("> /backend", {}, Ignore("no visible command in the comment")),
         ("`/backend`", {}, Ignore("no visible command in the comment")),

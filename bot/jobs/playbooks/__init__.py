@@ -3,7 +3,8 @@
 A playbook may end a job quietly before anything is posted (`screen`, raising
 `JobSkipped`), decides what the target must be (`check_target`), how the checkout is made
 (`prepare`), what the agent is told (`brief`) and what is done with its work
-(`deliver`). Each kind lives in its own module and is listed in `PLAYBOOKS`.
+(`deliver`), and what is kept of a run that stopped early (`keep_partial`: no work is
+ever lost). Each kind lives in its own module and is listed in `PLAYBOOKS`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.jobs.context import (
     Checkout,
     Delivery,
     Given,
+    JobStopped,
     LoadedSetup,
     Screened,
     Services,
@@ -22,10 +24,11 @@ from bot.jobs.context import (
     Work,
 )
 from bot.jobs.playbooks.ci import Ci
+from bot.jobs.playbooks.continue_run import Continue
 from bot.jobs.playbooks.fix import Fix
 from bot.jobs.playbooks.implement import Implement
 from bot.jobs.playbooks.review import Review
-from handlers.command_names import CI, FIX, IMPLEMENT, REVIEW
+from handlers.command_names import CI, CONTINUE, FIX, IMPLEMENT, REVIEW
 
 
 class Playbook(Protocol):
@@ -38,6 +41,9 @@ class Playbook(Protocol):
         self, given: Given, target: Target, checkout: Checkout, loaded: LoadedSetup, role: Role
     ) -> str: ...
     def deliver(self, svc: Services, given: Given, work: Work) -> Delivery: ...
+    def keep_partial(
+        self, svc: Services, given: Given, work: Work, stop: JobStopped
+    ) -> Delivery | None: ...
 
 
 PLAYBOOKS: dict[str, Playbook] = {
@@ -45,4 +51,5 @@ PLAYBOOKS: dict[str, Playbook] = {
     FIX: Fix(),
     REVIEW: Review(),
     CI: Ci(),
+    CONTINUE: Continue(),
 }

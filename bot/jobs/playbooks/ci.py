@@ -99,6 +99,11 @@ class Ci:
     def deliver(self, svc: Services, given: Given, work: Work) -> Delivery:
         raise RuntimeError("/ci delivers in check_target")
 
+    def keep_partial(
+        self, svc: Services, given: Given, work: Work, stop: JobStopped
+    ) -> Delivery | None:
+        raise RuntimeError("/ci runs no agent")
+
 
 def _rolecall_pushed(svc: Services, given: Given, pull: PullInfo) -> bool:
     """Whether the activity log shows Rolecall pushing to this same-repository branch."""

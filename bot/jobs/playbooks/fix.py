@@ -12,7 +12,6 @@ Everything the agent wrote is posted inert (bot.render.inert).
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -46,13 +45,11 @@ from bot.jobs.playbooks.pull import bind_open_pull
 from bot.jobs.playbooks.words import agent_words
 from bot.jobs.setup import fetch_mirror
 from bot.jobs.trust import head_move_refusal, outgoing_refusal
-from bot.render import pulls, replies
+from bot.render import pulls, replies, tracking
 from bot.render.inert import Neutralizer
 from handlers.guards import has_write
 from handlers.protected_paths import granted_changes, granted_note
 from handlers.touched_lines import FileChange, ThreadSpan, file_change, thread_span, touches
-
-_JOB_MARKER = re.compile(r"<!-- rolecall:job=(\d+) -->")
 
 
 class Fix:
@@ -189,6 +186,27 @@ class Fix:
             success_note=f"addressed {len(outcomes)} review thread(s)"
             + (f", pushed {commit[:12]}" if commit else ", no changes needed"),
             report=report,
+            pushed_sha=commit,
+            check_summary=report,
+        )
+
+    def keep_partial(
+        self, svc: Services, given: Given, work: Work, stop: JobStopped
+    ) -> Delivery | None:
+        """A run that stopped early: its commits pushed to the PR branch, no thread answered."""
+        pull = work.target.pull
+        assert pull is not None
+        words = agent_words(given, work.target.base.info)
+        changes, _ = self._commit(svc, given, work, words)
+        if changes is None:
+            return None
+        pushed = self._push(given, work)
+        said = (
+            f"Its work so far was pushed to `{work.target.branch}` as {pushed.sha[:12]}; "
+            "no review thread was answered."
+        )
+        return Delivery(
+            pr_url=pull.html_url, report=said, pushed_sha=pushed.sha, check_summary=said
         )
 
     @staticmethod
@@ -271,10 +289,10 @@ def _opener_role(svc: Services, given: Given, pull: PullInfo) -> str:
     Only a job of this repository whose PR is this one counts, so a marker copied into
     another PR's description cannot pick the role.
     """
-    found = _JOB_MARKER.search(pull.body)
-    if found is None:
+    marked = tracking.marked_job(pull.body)
+    if marked is None:
         return given.decision.role
-    opener = svc.ledger.get_job(int(found.group(1)))
+    opener = svc.ledger.get_job(marked)
     if (
         opener is None
         or opener.role is None

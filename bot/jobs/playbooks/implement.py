@@ -11,7 +11,6 @@ from agents import workspace
 from agents.brief import IssueThread, ThreadComment, build_implement_brief
 from agents.roles.loader import Role
 from bot.jobs.checkout import default_branch_instructions, fresh_checkout
-from bot.jobs.ci_gate import granted_paths, with_ci_marker
 from bot.jobs.context import (
     Checkout,
     Delivery,
@@ -23,15 +22,15 @@ from bot.jobs.context import (
     Target,
     Work,
 )
+from bot.jobs.playbooks.branch_delivery import commit_work, push_work, show_pull
 from bot.jobs.playbooks.role_jobs import post_answer, route_before_acknowledging
 from bot.jobs.playbooks.words import agent_words
 from bot.jobs.setup import bind_default_branch, fetch_mirror
 from bot.jobs.slots import model_shown, wait_turn
-from bot.jobs.trust import outgoing_refusal
-from bot.render import pulls, tracking
+from bot.render import pulls
+from bot.render.inert import Neutralizer
 from handlers.config import RepoConfig
 from handlers.guards import filter_to_trigger_time, has_write
-from handlers.protected_paths import granted_changes, granted_note
 
 
 class Implement:
@@ -70,95 +69,80 @@ class Implement:
     def brief(
         self, given: Given, target: Target, checkout: Checkout, loaded: LoadedSetup, role: Role
     ) -> str:
-        """Instructions from the default branch; the issue thread as of the trigger."""
+        """Instructions from the default branch; the issue thread as of the trigger; for
+        `/continue`, the earlier run's issue and where that run stopped."""
         untrusted = _opted_in_to_untrusted_comments(loaded.setup.config)
+        resumes = target.resumes
+        number = resumes.issue_number if resumes else given.decision.issue_number
         return build_implement_brief(
             given.repo.full_name,
-            given.decision.issue_number,
-            self._thread(given, target.title, include_untrusted=untrusted),
+            number,
+            self._thread(given, number, target.title, include_untrusted=untrusted),
             given.decision.notes,
             default_branch_instructions(checkout.mirror, target.base.sha),
             target.branch,
             read_only=not role.can_write,
+            earlier_run=resumes.earlier if resumes else None,
         )
 
     def deliver(self, svc: Services, given: Given, work: Work) -> Delivery:
-        """Commit, refuse secrets, push our branch, open (or find) the draft PR."""
-        role, decision = work.briefing.role, given.decision
-        if not role.can_write:
+        """Commit, refuse secrets, push our branch, open (or rewrite) the draft PR."""
+        if not work.briefing.role.can_write:
             return post_answer(given, work)
-        target, worktree = work.target, work.checkout.worktree
-        info, base_sha = target.base.info, target.base.sha
-        bot = svc.app.bot_login()
-        words = agent_words(given, info)
-        title = words.plain(pulls.pull_request_title(target.title))
-        config = work.briefing.loaded.setup.config
-        _, left_out = workspace.commit_all(
-            worktree,
-            with_ci_marker(
-                f"feat: {title}\n\nRequested in #{decision.issue_number} by "
-                f"{decision.sender_login}.",
-                config,
-            ),
-            bot,
-            f"{bot}@users.noreply.github.com",
-        )
-        summary = work.run.result.summary
-        if not workspace.commits_since(worktree, base_sha):
+        words = agent_words(given, work.target.base.info)
+        notice = commit_work(svc, given, work, words, subject=self._subject(work, words))
+        if notice is None:
             raise JobStopped(
                 "The agent finished without changing any files. Its final message:\n\n"
-                + (words.markdown(summary).strip() or "(empty)"),
+                + (words.markdown(work.run.result.summary).strip() or "(empty)"),
                 state="no_changes",
             )
-        granted = granted_paths(config, role.name)
-        refusal = outgoing_refusal(
-            worktree, base_sha, given.redact, role=role.name, granted=granted
-        )
-        if refusal is not None:
-            raise JobStopped(words.plain(refusal))
-        changed = workspace.changed_files(worktree, base_sha)
-        notice = words.markdown(
-            "\n\n".join(
-                note
-                for note in (
-                    granted_note(granted_changes(changed, granted), role.name),
-                    pulls.left_out_note(left_out),
-                )
-                if note
-            )
-        )
-        workspace.push(
-            worktree,
-            info.clone_url,
-            given.repo.token(),
-            target.branch,
-            default_branch=info.default_branch,
-        )
-        body = pulls.pull_request_body(
-            issue_number=decision.issue_number,
-            summary=words.markdown(summary),
-            commands=[
-                pulls.CommandRun(words.plain(c.command), c.exit_code, c.timed_out)
-                for c in work.run.commands
-            ],
-            role=role.name,
-            model=str(work.briefing.model),
-            spend=tracking.spend_of(work.run.result),
-            diff_stat=words.plain(workspace.diff_stat(worktree, base_sha)),
-            job_id=given.job_id,
-            notice=notice,
-        )
-        pull = given.repo.open_draft_pull(
-            title=title,
-            body=body,
-            head=target.branch,
-            base=info.default_branch,
-        )
+        pushed = push_work(given, work)
+        pull, body = show_pull(given, work, words, notice)
         given.record.save(pr_url=pull.html_url)
-        return Delivery(pr_url=pull.html_url, success_note="pull request opened")
+        return Delivery(
+            pr_url=pull.html_url,
+            success_note="pull request opened",
+            pushed_sha=pushed,
+            check_summary=body,
+        )
+
+    def keep_partial(
+        self, svc: Services, given: Given, work: Work, stop: JobStopped
+    ) -> Delivery | None:
+        """A run that stopped early: its work pushed, shown as an incomplete draft PR.
+
+        After `/cancel` the branch is pushed and no pull request is opened: whoever
+        cancelled did not ask for one. Nothing is pushed that the trust gates refuse.
+        """
+        if not work.briefing.role.can_write:
+            return None
+        words = agent_words(given, work.target.base.info)
+        notice = commit_work(svc, given, work, words, subject=self._subject(work, words))
+        if notice is None:
+            return None
+        pushed = push_work(given, work)
+        branch = work.target.branch
+        if stop.state == "cancelled":
+            said = f"Its work so far is on the branch `{branch}`."
+            return Delivery(report=said, pushed_sha=pushed, check_summary=said)
+        pull, body = show_pull(given, work, words, notice, stopped=stop.reason)
+        given.record.save(pr_url=pull.html_url)
+        return Delivery(
+            pr_url=pull.html_url,
+            report=f"Its work so far is on the incomplete draft pull request {pull.html_url}.",
+            pushed_sha=pushed,
+            check_summary=body,
+        )
 
     @staticmethod
-    def _thread(given: Given, title: str, *, include_untrusted: bool = False) -> IssueThread:
+    def _subject(work: Work, words: Neutralizer) -> str:
+        return f"feat: {words.plain(pulls.pull_request_title(work.target.title))}"
+
+    @staticmethod
+    def _thread(
+        given: Given, number: int, title: str, *, include_untrusted: bool = False
+    ) -> IssueThread:
         """The issue from the trigger's payload and the comments written before it.
 
         Only comments by people with write access (the live permission, looked up once
@@ -168,10 +152,8 @@ class Implement:
         written without write access.
         """
         decision, repo = given.decision, given.repo
-        issue = repo.issue(decision.issue_number)
-        comments = filter_to_trigger_time(
-            repo.issue_comments(decision.issue_number), decision.trigger_at
-        )
+        issue = repo.issue(number)
+        comments = filter_to_trigger_time(repo.issue_comments(number), decision.trigger_at)
         can_write: dict[str, bool] = {}
 
         def trusted(login: str) -> bool:
@@ -188,7 +170,10 @@ class Implement:
                 kept.append(ThreadComment(author, c.body or "", c.created_at, trusted=writer))
         return IssueThread(
             title=title,
-            body=decision.issue_body if decision.issue_title else issue.body,
+            # The payload's text is the trigger-time one, when the trigger was on this issue.
+            body=decision.issue_body
+            if decision.issue_title and number == decision.issue_number
+            else issue.body,
             author=issue.user.login if issue.user else "ghost",
             comments=kept,
         )

@@ -137,6 +137,12 @@ class Review:
             report=replies.review_report(posted.html_url, planned),
         )
 
+    def keep_partial(
+        self, svc: Services, given: Given, work: Work, stop: JobStopped
+    ) -> Delivery | None:
+        """A review changes no files: there is nothing to keep."""
+        return None
+
     @staticmethod
     def _post(given: Given, head_sha: str, planned: replies.PlannedReview) -> ReviewRef:
         return given.repo.comment_review(
