@@ -35,7 +35,7 @@ from agents.outcome import (
     RunResult,
     RunStop,
 )
-from agents.pricing import Usage, cost_usd
+from agents.pricing import Usage, cost_usd, has_price
 from agents.progress import ProgressCallback, RunProgress, describe_step, report
 from agents.run_limits import Limits, limit_reached, money
 from agents.text.redact import Redactor
@@ -104,7 +104,8 @@ class Executor:
         self.messages: list[dict[str, Any]] = []
         self.turns = 0
         self.usage = Usage()
-        self.cost: Decimal | None = Decimal(0)
+        # Unknown from the start for a model without a price (a run that fails at once too).
+        self.cost: Decimal | None = Decimal(0) if has_price(model.provider, model.id) else None
         self.summary = ""
         self._tools: list[dict[str, Any]] = []
         self._system = ""
@@ -260,6 +261,8 @@ class Executor:
             tools=[tool.get("name") for tool in self._tools],
             system=system,
             brief=brief,
+            # None: no price is known for the model, so a token limit bounds the run.
+            priced=self.cost is not None,
         )
 
     def _log_final(self, outcome: AgentStop | None) -> None:
@@ -326,21 +329,10 @@ class Executor:
     def _account(self, message: Message) -> None:
         turn_usage = Usage.from_api(message.usage)
         self.usage = self.usage + turn_usage
-        if self.cost is None:
-            return
-        # Priced per response: some models bill by each request's prompt length.
-        turn_cost = (
-            cost_usd(self.model.id, turn_usage) if self.model.provider == "anthropic" else None
-        )
-        if turn_cost is None:
-            self.cost = None
-            self._log(
-                "note",
-                turn=self.turns,
-                text=f"no price known for {self.model}: cost unknown, cost limit not enforced",
-            )
-        else:
-            self.cost += turn_cost
+        # Priced per response: some models bill by each request's prompt length. The cost
+        # is None from the start for a model without a price (`_log_start` says so).
+        turn_cost = cost_usd(self.model.id, turn_usage) if self.cost is not None else None
+        self.cost = None if turn_cost is None or self.cost is None else self.cost + turn_cost
 
     def _answer(self, results: list[tuple[str, ToolResult]]) -> None:
         self.messages.append(

@@ -14,8 +14,10 @@ import argparse
 import importlib
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from bot.cli.namespace import enter_private_mounts
 from bot.settings import SettingsError, get_settings
@@ -47,7 +49,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def jobs_command(args: argparse.Namespace) -> int:
     from bot.store.ledger import open_ledger
 
-    ledger = open_ledger(get_settings())
+    settings = get_settings()
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        # Opening it would create an empty ledger here and say "no jobs yet": untrue.
+        print(
+            f"rolecall: no ledger at {url.removeprefix('sqlite:///')}; run this where "
+            "Rolecall's data directory is, or set ROLECALL_DATA_DIR or ROLECALL_DATABASE_URL",
+            file=sys.stderr,
+        )
+        return 1
+    ledger = open_ledger(settings)
     try:
         jobs = ledger.list_jobs(limit=args.limit)
     finally:
@@ -70,7 +82,7 @@ def jobs_command(args: argparse.Namespace) -> int:
                 job.role or job.kind,
                 target,
                 "unknown" if job.cost_usd is None else f"${job.cost_usd:.4f}",
-                (job.outcome or "-").splitlines()[0][:60],
+                _one_line(job.outcome or "-", 60),
                 job.pr_url or "-",
             )
         )
@@ -79,6 +91,16 @@ def jobs_command(args: argparse.Namespace) -> int:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         print("  ".join(cells).rstrip())
     return 0
+
+
+def _one_line(text: str, width: int) -> str:
+    """The first line of an outcome as plain text, cut at a word with "…" when too long."""
+    line = next((ln for ln in text.splitlines() if ln.strip()), "-")
+    line = re.sub(r"[`*_>]+", "", line).strip()
+    if len(line) <= width:
+        return line
+    cut = line[: width - 1].rsplit(" ", 1)[0] or line[: width - 1]
+    return cut.rstrip(" ,.;:") + "…"
 
 
 # --- the entry point --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from bot.jobs.setup import load_setup
 from bot.render import roles as render_roles
 from bot.store import slots
 from bot.store.ledger import UNFINISHED_STATES, Job
+from bot.store.slots import CONTROL_KINDS
 from handlers.command_names import CANCEL, HELP, RETRY, STATUS
 from handlers.decisions import StartJob, decision_from_dict
 
@@ -137,7 +138,8 @@ def _issue_jobs(svc: Services, given: Given) -> list[Job]:
     commands are not work, however many there are.
     """
     number = given.decision.issue_number
-    return svc.ledger.jobs_for_issue(given.repo.full_name, number, limit=100, admitted_only=True)
+    jobs = svc.ledger.jobs_for_issue(given.repo.full_name, number, limit=100, admitted_only=True)
+    return [job for job in jobs if job.kind not in CONTROL_KINDS]
 
 
 CONTROL_JOBS: dict[str, Callable[[Services, Given], Outcome]] = {

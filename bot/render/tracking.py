@@ -84,7 +84,8 @@ class Spend:
         tokens = self.input_tokens + self.output_tokens
         tokens += self.cache_read_tokens + self.cache_write_tokens
         cost = f"${self.cost_usd:.4f}" if self.cost_usd is not None else "cost unknown"
-        return f"{self.turns} turns · {tokens:,} tokens · {cost}"
+        turns = f"{self.turns} turn" + ("" if self.turns == 1 else "s")
+        return f"{turns} · {tokens:,} tokens · {cost}"
 
 
 def live_line(

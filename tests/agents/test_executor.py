@@ -266,7 +266,17 @@ def test_cost_is_unknown_for_an_unpriced_model(
     assert result.cost_usd is None
     assert result.usage.output_tokens > 0
     assert transcript[-1]["cost_usd"] is None
-    assert _events(transcript, "note")
+    assert _events(transcript, "start")[0]["priced"] is False
+
+
+def test_a_run_of_an_unpriced_model_that_fails_at_once_has_no_cost_either(
+    ms: ModelStandIn, tmp_path: Path
+) -> None:
+    """Not "$0.0000": nothing was priced because nothing can be."""
+    ms.fail_next(status=401, message="invalid x-api-key")
+    result, _ = _run(ms, tmp_path, model=ModelRef("ollama", "qwen2.5-coder:7b"))
+    assert result.stop == "model_error"
+    assert result.cost_usd is None
 
 
 def test_cost_limit_stops_the_run(ms: ModelStandIn, tmp_path: Path) -> None:

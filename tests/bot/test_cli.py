@@ -277,3 +277,26 @@ def test_doctor_names_an_unreachable_database_without_its_password(
     [line] = [line for line in text.splitlines() if "database:" in line]
     assert line.startswith("FAIL  database: cannot reach postgresql://rolecall:***@127.0.0.1:1")
     assert "ROLECALL_DATABASE_URL" in line and "hunter2" not in text
+
+
+def test_jobs_where_there_is_no_ledger_says_so_and_creates_none(tmp_path: Path) -> None:
+    listed = rolecall(tmp_path, "jobs")
+    assert listed.returncode == 1
+    assert "no ledger at" in listed.stderr and "ROLECALL_DATA_DIR" in listed.stderr
+    assert "no jobs yet" not in listed.stdout
+    assert not (tmp_path / "data" / "rolecall.db").exists()
+
+
+def test_jobs_shows_an_outcome_as_plain_text_cut_at_a_word(
+    tmp_path: Path, in_process: Callable[..., tuple[int, str, str]]
+) -> None:
+    _, second = record_two_jobs(tmp_path / "data")
+    ledger = open_ledger(make_settings(tmp_path / "data"))
+    outcome = "The agent stopped at the **turn limit** (`50 turns`) before finishing the work"
+    ledger.update_job(second, outcome=f"{outcome}\n\nIts work so far is on a draft PR.")
+    ledger.close()
+    code, out, _ = in_process("jobs")
+    assert code == 0
+    row = out.splitlines()[1]
+    assert "The agent stopped at the turn limit (50 turns) before…" in row
+    assert "**" not in row and "`" not in row
