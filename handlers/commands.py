@@ -44,17 +44,43 @@ def parse_commands(text: str) -> list[Command]:
     Notes are the rest of the command's line, then the following lines of the same
     paragraph up to the next command, sanitized (hidden text removed) and stripped.
     """
+    paragraphs, in_code = _top_level_paragraphs(text)
+    commands: list[Command] = []
+    for paragraph in paragraphs:
+        commands += _paragraph_commands(paragraph, in_code)
+    commands.sort(key=lambda command: command.line)
+    return commands
+
+
+def visible_paragraphs(text: str) -> list[tuple[list[int], str]]:
+    """Each top-level paragraph a reader sees as text: its line numbers, and its lines
+    joined (leading spaces stripped), for an inline scan (handlers.mentions).
+
+    Lines that may be inside code are left out of the line numbers' meaning by being
+    blanked; link reference definitions, which never render, are skipped.
+    """
+    paragraphs, in_code = _top_level_paragraphs(text)
+    found: list[tuple[list[int], str]] = []
+    for paragraph in paragraphs:
+        stripped = [text.lstrip(" ") for _, text in paragraph.lines]
+        if stripped[0].startswith("[") and "]:" in "".join(stripped):
+            continue
+        shown = [
+            "" if number in in_code else line
+            for (number, _), line in zip(paragraph.lines, stripped, strict=True)
+        ]
+        found.append(([number for number, _ in paragraph.lines], "\n".join(shown)))
+    return found
+
+
+def _top_level_paragraphs(text: str) -> tuple[list[Block], set[int]]:
+    """The comment's top-level paragraphs, and the lines a fence might hide."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     scanner = BlockScanner()
     for number, line in enumerate(lines, start=1):
         scanner.feed(number, line.expandtabs(4))
     scanner.finish()
-    in_code = naive_fenced_lines(lines)
-    commands: list[Command] = []
-    for paragraph in scanner.paragraphs:
-        commands += _paragraph_commands(paragraph, in_code)
-    commands.sort(key=lambda command: command.line)
-    return commands
+    return scanner.paragraphs, naive_fenced_lines(lines)
 
 
 def find_command(text: str, name: str) -> Command | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
+
 from standins.scenario import FIX_SUMMARY, REPO, fixing_agent
-from tests.e2e.conftest import Rolecall, file_at
+from tests.e2e.conftest import Rolecall, file_at, wait_for
 from tests.e2e.roles_world import tool_results
 
 
@@ -210,3 +212,29 @@ def test_no_change_means_no_pull_request_and_the_agent_is_quoted(rolecall: Rolec
     assert set(rolecall.github.branches(REPO)) == {"main"}
     [job] = rolecall.jobs()
     assert job["state"] == "no_changes"
+
+
+def test_a_mention_of_the_app_starts_the_default_role_with_the_rest_as_notes(
+    rolecall: Rolecall,
+) -> None:
+    github, model = rolecall.github, rolecall.stage.model
+    model.respond_with(fixing_agent())
+    issue = rolecall.stage.open_issue()
+    slug = github.bot_login.removesuffix("[bot]")
+
+    def learned() -> str | None:  # serve learns its login from GET /app as it starts
+        login: str | None = httpx.get(f"{rolecall.url}/healthz").json()["bot_login"]
+        return login
+
+    assert wait_for(learned, "rolecall serve to learn its login") == github.bot_login
+    github.comment(REPO, "alice", issue, f"@{slug} please fix it, and keep the API unchanged")
+
+    tracking = rolecall.wait_for_outcome(issue)
+
+    [pull] = github.pulls(REPO)
+    assert pull["html_url"] in tracking["body"]
+    first = model.requests[0].json["messages"][0]["content"]
+    brief = first if isinstance(first, str) else " ".join(b.get("text", "") for b in first)
+    assert "please fix it, and keep the API unchanged" in brief
+    [job] = rolecall.jobs()
+    assert (job["kind"], job["role"]) == ("implement", "implementer")
