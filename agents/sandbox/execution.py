@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -63,6 +64,30 @@ class Execution:
             return True
         return info is not None
 
+    def _wait_exit(self, timeout: float) -> None:
+        """Wait up to `timeout` s for the launcher to exit, without reaping it.
+
+        A pidfd becomes readable when the process exits, so this wakes at once; where
+        there is none, the launcher is polled every 5 ms.
+        """
+        deadline = time.monotonic() + timeout
+        try:
+            pidfd = os.pidfd_open(self.proc.pid)
+        except OSError:
+            pidfd = None
+        try:
+            while not self.exited():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                if pidfd is None:
+                    time.sleep(min(0.005, remaining))
+                else:
+                    select.select([pidfd], [], [], remaining)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
+
     def signal_tree(self) -> None:
         """SIGKILL the sandbox's pid 1 and the launcher's process group (thread-safe)."""
         with self._lock:
@@ -87,9 +112,7 @@ class Execution:
                     signal.pidfd_send_signal(pidfd, signal.SIGKILL)
                 # bubblewrap exits once its pid 1 is gone, and pid 1 is gone only after
                 # the kernel has killed and reaped the rest of its PID namespace.
-                deadline = time.monotonic() + KILL_GRACE
-                while not self.exited() and time.monotonic() < deadline:
-                    time.sleep(0.005)
+                self._wait_exit(KILL_GRACE)
         # Even after a normal exit: background processes of the unsandboxed runner.
         self.signal_tree()
         if self.cgroup is not None:

@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 GIB = 1024**3
 _MEASURE_TIMEOUT = 120.0
 MIB = 1024**2
+# Polling an emptying cgroup: first pause, longest pause, and how long removal may take.
+_POLL_FIRST = 0.0005
+_POLL_MAX = 0.01
+_REMOVE_WAIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ class WorktreeWatch:
         self.allowed = allowed
         self.exceeded = threading.Event()
         self.seen = DiskUsage(0, 0)
+        # True for a worktree the kernel caps: `seen` is then never measured.
+        self.unmeasured = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="rolecall-disk", daemon=True)
 
@@ -115,6 +121,7 @@ class WorktreeWatch:
     def unneeded(cls, root: Path) -> WorktreeWatch:
         """For a worktree the kernel caps (a tmpfs of its own): nothing to measure."""
         watch = cls(root, DiskUsage(0, 0))
+        watch.unmeasured = True
         watch._stop.set()
         return watch
 
@@ -169,7 +176,18 @@ def wrap_command(
     command: str, limits: ResourceLimits, prologue: str = "", args: Sequence[str] = ()
 ) -> list[str]:
     """argv that sets the rlimits, runs `prologue` (which may read `args` as $2, $3, …),
-    then runs `command` with `bash -c` in a fresh shell."""
+    then runs `command` with `bash -c`.
+
+    Without a prologue, one shell does both: `bash -c "<ulimits>; <command>"` on one
+    line, so the command's line numbers and `$0` are what `bash -c "<command>"` gives.
+    bash parses and runs a line before it reads the next, and nothing in the command can
+    reach back before the limits, which run first; a syntax error on the command's first
+    line stops the whole line, limits and command alike (bash then quotes the line with
+    the limits in it). A prologue with arguments gets a shell of its own, which then
+    `exec`s a fresh `bash -c` for the command.
+    """
+    if not prologue and not args:
+        return ["/bin/bash", "-c", ulimit_prologue(limits) + command]
     script = ulimit_prologue(limits) + prologue + 'exec /bin/bash -c "$1"'
     return ["/bin/bash", "-c", script, "bash", command, *args]
 
@@ -261,8 +279,14 @@ class CommandCgroup:
         return found
 
     def kill(self, *, wait: float = 5.0) -> bool:
-        """SIGKILL every process in the cgroup until it is empty; False if it never empties."""
+        """SIGKILL every process in the cgroup until it is empty; False if it never empties.
+
+        A v1 cgroup announces nothing when it empties, so it is polled: killed processes
+        leave within a millisecond or two, so the first looks come after 0.5, 1, 2 ms
+        and the interval grows to at most `_POLL_MAX`.
+        """
         deadline = time.monotonic() + wait
+        pause = _POLL_FIRST
         while True:
             pids = self.pids()
             if not pids:
@@ -272,22 +296,27 @@ class CommandCgroup:
                     os.kill(pid, signal.SIGKILL)
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.01)
+            time.sleep(pause)
+            pause = min(2 * pause, _POLL_MAX)
 
     def remove(self) -> None:
         """Kill what is left and delete the cgroup directories."""
         self.kill()
         for path in self.dirs:
-            for _ in range(100):
+            deadline = time.monotonic() + _REMOVE_WAIT
+            pause = _POLL_FIRST
+            while True:
                 try:
                     path.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.01)
-            else:
-                log.warning("cgroup %s could not be removed", path)
+                    if time.monotonic() > deadline:
+                        log.warning("cgroup %s could not be removed", path)
+                        break
+                    time.sleep(pause)
+                    pause = min(2 * pause, _POLL_MAX)
 
 
 def cgroup_launcher(cgroup: CommandCgroup | None) -> list[str]:

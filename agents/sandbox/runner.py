@@ -32,7 +32,7 @@ from agents.sandbox.limits import (
     disk_usage,
     wrap_command,
 )
-from agents.sandbox.user import SandboxUser
+from agents.sandbox.user import SandboxUser, switch_user_argv
 from agents.text.capping import DEFAULT_MAX_CHARS, StreamCap
 
 _POLL = 0.05
@@ -62,6 +62,8 @@ class ProcessRunner:
         self._active: set[Execution] = set()
         self._active_lock = threading.Lock()
         self._disk_cap: DiskUsage | None = None
+        # What the worktree held after the last command, as its watch last measured it.
+        self._disk_seen: DiskUsage | None = None
 
     def _watch_worktree(self) -> WorktreeWatch:
         """Start watching the worktree for the command about to run.
@@ -70,19 +72,35 @@ class ProcessRunner:
         growth); a command that starts above it (an earlier one was stopped) may shrink
         the tree but not grow it further. A worktree on a tmpfs of its own is capped by
         the kernel (agents.workspace.volume) and is not walked at all.
+
+        On disk the tree is walked once per command, after it (and while it runs, if it
+        runs long): the walk before it is needed only for the first command (to set the
+        cap) and after one that left the tree above the cap. Otherwise the command may
+        grow the tree up to the cap, never more; what the file tools wrote in between
+        counts against it as well.
         """
         if os.path.ismount(self.worktree):
             return WorktreeWatch.unneeded(self.worktree)
-        now = disk_usage(self.worktree)
-        if self._disk_cap is None:
-            self._disk_cap = DiskUsage(
-                now.bytes + self.limits.worktree_growth_bytes,
-                now.entries + self.limits.worktree_growth_entries,
-            )
-        allowed = DiskUsage(
-            max(self._disk_cap.bytes, now.bytes), max(self._disk_cap.entries, now.entries)
-        )
+        cap, seen = self._disk_cap, self._disk_seen
+        if cap is None or seen is None or seen.bytes > cap.bytes or seen.entries > cap.entries:
+            now = disk_usage(self.worktree)
+            if cap is None:
+                cap = self._disk_cap = DiskUsage(
+                    now.bytes + self.limits.worktree_growth_bytes,
+                    now.entries + self.limits.worktree_growth_entries,
+                )
+            allowed = DiskUsage(max(cap.bytes, now.bytes), max(cap.entries, now.entries))
+        else:
+            allowed = cap
         return WorktreeWatch(self.worktree, allowed).start()
+
+    def _launcher(self) -> tuple[list[str], SandboxUser | None]:
+        """argv prefix that makes the command's process `run_as`, and whom Popen must
+        make it instead (when there is no `setpriv`)."""
+        if self.run_as is None:
+            return [], None
+        switch = switch_user_argv(self.run_as)
+        return (switch, None) if switch is not None else ([], self.run_as)
 
     def _argv(self, command: str, fds: Mapping[str, int]) -> list[str]:
         raise NotImplementedError
@@ -105,7 +123,8 @@ class ProcessRunner:
         """Run `command` with `bash -c` in the worktree, for at most `timeout` seconds."""
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        owner = self.run_as
+        switch_user, owner = self._launcher()
+        # The launcher joins the cgroup before it becomes `run_as`, or as `run_as`.
         cgroup = CommandCgroup.create(self.limits, owner=owner.ids if owner else None)
         status_r = None
         fds: dict[str, int] = {}
@@ -113,7 +132,7 @@ class ProcessRunner:
             if self._uses_status_fd:
                 status_r, fds["status"] = os.pipe()
             fds.update(self._launch_fds())
-            argv = cgroup_launcher(cgroup) + self._argv(command, fds)
+            argv = cgroup_launcher(cgroup) + switch_user + self._argv(command, fds)
             proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
@@ -147,6 +166,8 @@ class ProcessRunner:
             return self._collect(execution, status_r, timeout, watch)
         finally:
             watch.stop()
+            if not watch.unmeasured:
+                self._disk_seen = watch.seen
             with self._active_lock:
                 self._active.discard(execution)
             if proc.stdout is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,21 @@ class SandboxUser:
     @property
     def ids(self) -> tuple[int, int]:
         return self.uid, self.gid
+
+
+def switch_user_argv(user: SandboxUser) -> list[str] | None:
+    """argv prefix that runs the rest as `user` (`setpriv`), or None without setpriv.
+
+    Python changes the user of a child only by forking (it cannot `vfork` then), which
+    copies the page tables of a worker holding a hundred MiB or more: about 10 ms a
+    command here. `setpriv` does it after a `vfork`/`exec`: real, effective and saved
+    ids all become `user`'s, supplementary groups are dropped, and the capabilities go
+    with the uid 0, as with `Popen(user=..., group=..., extra_groups=[])`.
+    """
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    if setpriv is None:
+        return None
+    return [setpriv, f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups", "--"]
 
 
 def unreachable_by(path: Path, user: SandboxUser) -> Path | None:

@@ -19,8 +19,8 @@ What the agent produced crosses back as data (`agents.workspace.snapshot`).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agents.workspace.git import (
@@ -29,15 +29,8 @@ from agents.workspace.git import (
     check_sha,
     run_git,
 )
+from agents.workspace.materialize import in_parallel, readers, write_tree
 from agents.workspace.mirror import branch_sha, has_commit, mirror_lock
-from agents.workspace.trees import (
-    EXECUTABLE,
-    GITLINK,
-    SYMLINK,
-    is_dot_git,
-    read_blobs,
-    tree_entries,
-)
 from agents.workspace.volume import WorktreeVolume, is_volume, unmount
 
 # Where the sandbox sees the job's mirror (agents.sandbox.bubblewrap binds it read-only there).
@@ -87,8 +80,10 @@ def create_worktree(
             if existing_branch and branch_sha(mirror, branch) is None:
                 raise WorkspaceError(f"branch {branch!r} is not in the mirror; fetch_branch first")
             _init_host_git_dir(git_dir, mirror, sha, branch)
-        _write_files(git_dir, worktree, sha)
-        _write_agent_git_dir(git_dir, worktree, sha, branch)
+        with ThreadPoolExecutor(readers(), thread_name_prefix="checkout") as pool:
+            index = in_parallel(pool, lambda: _agent_index(git_dir, sha))
+            write_tree(git_dir, worktree, sha, pool)
+            _write_agent_git_dir(worktree, sha, branch, index.result())
         if volume is not None:
             volume.fit(worktree)
     except BaseException:
@@ -106,34 +101,16 @@ def _init_host_git_dir(git_dir: Path, mirror: Path, sha: str, branch: str) -> No
     run_git(["symbolic-ref", "HEAD", f"refs/heads/{branch}"], git_dir=git_dir)
 
 
-def _write_files(git_dir: Path, worktree: Path, sha: str) -> None:
-    """Write `sha`'s tree into the new worktree byte for byte (no filters, no attributes)."""
-    entries = tree_entries(git_dir, sha)
-    for path in entries:
-        parts = path.split(b"/")
-        if any(p in (b"", b".", b"..") or is_dot_git(os.fsdecode(p)) for p in parts):
-            raise WorkspaceError(f"the tree of {sha} holds an unsafe path {path[:200]!r}")
-    for path in sorted(entries):
-        if b"/" in path:
-            (worktree / os.fsdecode(path)).parent.mkdir(parents=True, exist_ok=True)
-    blobs = [e for e in entries.values() if e.mode != GITLINK]
-    contents = dict(read_blobs(git_dir, sorted({e.oid for e in blobs})))
-    for entry in blobs:
-        target = worktree / os.fsdecode(entry.path)
-        data = contents[entry.oid]
-        if entry.mode == SYMLINK:
-            os.symlink(data, target)
-            continue
-        mode = 0o777 if entry.mode == EXECUTABLE else 0o666  # less the umask, as git does
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-    for entry in entries.values():
-        if entry.mode == GITLINK:  # a submodule: an empty directory, as git leaves it
-            (worktree / os.fsdecode(entry.path)).mkdir(parents=True, exist_ok=True)
+def _agent_index(git_dir: Path, sha: str) -> bytes:
+    """An index of `sha`'s tree, so `git status` in the sandbox starts clean."""
+    index = git_dir / "agent-index"
+    run_git(["read-tree", sha], git_dir=git_dir, env={"GIT_INDEX_FILE": str(index)})
+    data = index.read_bytes()
+    index.unlink()
+    return data
 
 
-def _write_agent_git_dir(git_dir: Path, worktree: Path, sha: str, branch: str) -> None:
+def _write_agent_git_dir(worktree: Path, sha: str, branch: str, index: bytes) -> None:
     """The agent's own `.git`: written once here, never read by the host again."""
     agent_git = worktree / ".git"
     for sub in ("objects/info", "objects/pack", "refs/tags", f"refs/heads/{branch}/.."):
@@ -146,11 +123,8 @@ def _write_agent_git_dir(git_dir: Path, worktree: Path, sha: str, branch: str) -
         "\tlogallrefupdates = true\n[user]\n\tname = Rolecall agent\n"
         "\temail = agent@rolecall.invalid\n"
     )
-    # An index matching the files just written, so `git status` in the sandbox is clean.
-    index = git_dir / "agent-index"
-    run_git(["read-tree", sha], git_dir=git_dir, env={"GIT_INDEX_FILE": str(index)})
-    shutil.copyfile(index, agent_git / "index")
-    index.unlink()
+    # An index matching the files written, so `git status` in the sandbox is clean.
+    (agent_git / "index").write_bytes(index)
 
 
 def remove_worktree(worktree: Path) -> None:
