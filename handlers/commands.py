@@ -56,8 +56,8 @@ def visible_paragraphs(text: str) -> list[tuple[list[int], str]]:
     """Each top-level paragraph a reader sees as text: its line numbers, and its lines
     joined (leading spaces stripped), for an inline scan (handlers.mentions).
 
-    Lines that may be inside code are left out of the line numbers' meaning by being
-    blanked; link reference definitions, which never render, are skipped.
+    Lines a fence might hide are blanked (they keep their place, so positions still map
+    to line numbers); link reference definitions, which never render, are skipped.
     """
     paragraphs, in_code = _top_level_paragraphs(text)
     found: list[tuple[list[int], str]] = []

@@ -244,7 +244,7 @@ class JobChecks:
                 summary=summary,
             )
 
-    def stopped(self, reason: str, *, role: str) -> None:
+    def stopped(self, reason: str) -> None:
         """The job stopped without pushing: a running check ends `neutral`, saying why."""
         if self._ended or self._running is None:
             return

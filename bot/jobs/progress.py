@@ -16,7 +16,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from types import TracebackType
 
 from agents.progress import RunProgress
@@ -91,7 +90,7 @@ class LiveProgress:
             output_tokens=usage.output_tokens,
             cache_read_tokens=usage.cache_read_input_tokens,
             cache_write_tokens=usage.cache_creation_input_tokens,
-            cost_usd=Decimal(progress.cost_usd) if progress.cost_usd is not None else None,
+            cost_usd=progress.cost_usd,
         )
         step = self.words.plain(progress.step) if progress.step else None  # the agent's input
         return tracking.live_line(spend, progress.elapsed, step, progress.retry_note)

@@ -237,8 +237,8 @@ class Worker:
             cache_read_tokens=usage.cache_read_input_tokens,
             cache_write_tokens=usage.cache_creation_input_tokens,
             cost_usd=float(run.result.cost_usd) if run.result.cost_usd is not None else None,
+            summary=given.redact(run.result.summary),  # what a later `/continue` is told
         )
-        given.record.save(summary=given.redact(run.result.summary))
         if (stop := stop_of(run.result, watcher.requested_by)) is not None:
             raise self._keep_partial(Work(target, checkout, briefing, run), stop)
         return run
@@ -285,7 +285,7 @@ class Worker:
             record.save(state=state, outcome=given.redact(detail))
             return
         if stopped is not None:
-            self.checks.stopped(detail, role=_role_shown(given, self.progress))
+            self.checks.stopped(detail)
         try:
             self._track(outcome=state, detail=detail)
         except Exception:

@@ -22,34 +22,32 @@ _REVIEW_EVENTS = {
 }
 
 
-class Created(int):
-    """An id or number that also carries the webhooks its creation caused."""
+class _CarriesDeliveries:
+    """What an action returns besides its value: the webhooks it caused."""
 
     deliveries: list[Delivery]
+
+    @property
+    def delivery(self) -> Delivery | None:
+        return self.deliveries[0] if self.deliveries else None
+
+
+class Created(_CarriesDeliveries, int):
+    """An id or number that also carries the webhooks its creation caused."""
 
     def __new__(cls, value: int, deliveries: list[Delivery]) -> Created:
         obj = super().__new__(cls, value)
         obj.deliveries = deliveries
         return obj
 
-    @property
-    def delivery(self) -> Delivery | None:
-        return self.deliveries[0] if self.deliveries else None
 
-
-class CreatedSha(str):
+class CreatedSha(_CarriesDeliveries, str):
     """A commit sha that also carries the webhooks the push caused (synchronize)."""
-
-    deliveries: list[Delivery]
 
     def __new__(cls, value: str, deliveries: list[Delivery]) -> CreatedSha:
         obj = super().__new__(cls, value)
         obj.deliveries = deliveries
         return obj
-
-    @property
-    def delivery(self) -> Delivery | None:
-        return self.deliveries[0] if self.deliveries else None
 
 
 class People(StandInWorld):
