@@ -391,7 +391,15 @@ def test_roles_without_a_subcommand_prints_usage(capsys: pytest.CaptureFixture[s
 def test_check_names_each_line_that_holds_a_secret_shaped_value(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    secret = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(30))
+    # Its first 12 characters are the database password below: mixed like a real one
+    # (an all-letter draw, about 2 % of purely random ones, reads as a word, not a secret).
+    secret = "".join(
+        secrets.choice(string.ascii_uppercase)
+        + secrets.choice(string.ascii_lowercase)
+        + secrets.choice(string.digits)
+        for _ in range(4)
+    )
+    secret += "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(18))
     secret += "Zz9"
     path = make_repo(
         tmp_path,
