@@ -112,6 +112,23 @@ class Settings(BaseSettings):
     log_level: Literal["trace", "debug", "info", "warning", "error", "critical"] = Field(
         default="info", validation_alias="LOG_LEVEL"
     )
+    # `text` (one readable line) or `json` (one object per line, with the delivery, job,
+    # repository and phase each line belongs to where known).
+    log_format: Literal["text", "json"] = Field(default="text", validation_alias="LOG_FORMAT")
+    # Where GitHub reaches this server (`https://rolecall.example.com`): the webhook and
+    # redirect URLs of the App registered through the setup page. Taken from the request
+    # that opens the setup page when unset.
+    public_url: str | None = Field(default=None, validation_alias="ROLECALL_PUBLIC_URL")
+    # The App's OAuth client, for signing in to the dashboard (user-to-server).
+    github_client_id: str | None = Field(default=None, validation_alias="GITHUB_CLIENT_ID")
+    github_client_secret: SecretStr | None = Field(
+        default=None, validation_alias="GITHUB_CLIENT_SECRET"
+    )
+    # A token an operator presents (`Authorization: Bearer …`) to see every job on the
+    # dashboard and /metrics without signing in with GitHub.
+    operator_token: SecretStr | None = Field(
+        default=None, validation_alias="ROLECALL_OPERATOR_TOKEN"
+    )
     # The App's own account (e.g. `rolecall[bot]`), handed to the handlers so Rolecall
     # never acts on its own events; optional because bot senders are ignored anyway.
     bot_login: str | None = Field(default=None, validation_alias="ROLECALL_BOT_LOGIN")
@@ -138,7 +155,7 @@ class Settings(BaseSettings):
     def network_roles_set(self) -> frozenset[str]:
         return frozenset(_split_list(self.network_roles))
 
-    @field_validator("github_api_url", "anthropic_base_url")
+    @field_validator("github_api_url", "anthropic_base_url", "public_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
@@ -205,6 +222,8 @@ class Settings(BaseSettings):
             _plain(self.anthropic_api_key),
             *(_plain(entry.api_key) for entry in self.providers.values()),
             _plain(self.private_key),
+            _plain(self.github_client_secret),
+            _plain(self.operator_token),
         ]
         try:
             pem = self.private_key_pem()
