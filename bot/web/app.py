@@ -9,7 +9,6 @@ behind are queued again or failed cleanly. Worker threads are not the app's busi
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,12 +18,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from bot.github.login import BotLoginLearner
 from bot.settings import Settings
-from bot.store.ledger import JOB_STATES, Ledger
+from bot.store.ledger import Ledger
 from bot.store.recovery import Enqueue, recover
+from bot.web import dashboard, setup
 from bot.web.intake import Intake
 from bot.web.webhooks import WEBHOOK_PATH, Decide, Receive, Scope, Send, WebhookEndpoint
-
-NEW_APP_URL = "https://github.com/settings/apps/new"
 
 
 def _default_decide(settings: Settings) -> Decide:
@@ -89,7 +87,7 @@ def create_app(
     app.state.settings = settings
     app.state.ledger = ledger
     app.state.intake = intake
-    app.add_api_route("/", status_page, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/", front_page, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/healthz", healthz, methods=["GET"])
     return app
 
@@ -131,47 +129,9 @@ def healthz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if running else 503)
 
 
-def status_page(request: Request) -> HTMLResponse:
-    """What a person opening Rolecall's URL needs: what to configure, or what it is doing."""
+def front_page(request: Request) -> HTMLResponse:
+    """`/`: the setup page until the App is configured, the dashboard after."""
     settings: Settings = request.app.state.settings
-    missing = settings.missing_app_settings()
-    if missing:
-        items = "\n".join(f"<li><code>{html.escape(line)}</code></li>" for line in missing)
-        body = f"""<h1>Rolecall is not configured yet</h1>
-<p>Rolecall is running, but it needs a GitHub App before it can receive webhooks.
-Set these (in the environment or a <code>.env</code> file) and restart:</p>
-<ul>
-{items}
-</ul>
-<h2>Register the GitHub App</h2>
-<ol>
-<li>Open <a href="{NEW_APP_URL}">{NEW_APP_URL}</a> (or your organization's
-Developer settings &rarr; GitHub Apps &rarr; New GitHub App).</li>
-<li>Give it the permissions and events listed in <code>app.yml</code> in Rolecall's
-repository.</li>
-<li>Set the webhook URL to <code>https://&lt;this host&gt;{WEBHOOK_PATH}</code>, choose a
-webhook secret, and put the same secret in <code>WEBHOOK_SECRET</code>.</li>
-<li>Copy the App ID into <code>APP_ID</code>, generate a private key and point
-<code>PRIVATE_KEY_PATH</code> at it, then install the App on your repositories.</li>
-</ol>"""
-    else:
-        counts = request.app.state.ledger.count_jobs_by_state()
-        states = [*JOB_STATES, *sorted(set(counts) - set(JOB_STATES))]
-        rows = "\n".join(
-            f"<tr><td>{html.escape(state)}</td><td>{counts.get(state, 0)}</td></tr>"
-            for state in states
-        )
-        body = f"""<h1>Rolecall is running</h1>
-<p>Webhooks are received at <code>{WEBHOOK_PATH}</code>. <code>rolecall jobs</code>
-lists the jobs.</p>
-<table>
-<tr><th>state</th><th>jobs</th></tr>
-{rows}
-</table>"""
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Rolecall</title></head>
-<body>
-{body}
-</body></html>
-"""
-    return HTMLResponse(page)
+    if settings.missing_app_settings():
+        return setup.page(request)
+    return dashboard.page(request)
