@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, get_args
 
-Trigger = Literal["comment", "label", "review"]
+Trigger = Literal["comment", "label", "review", "review_comment"]
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,9 @@ class StartJob:
     reason: str = ""
 
     def __post_init__(self) -> None:
-        if self.trigger not in ("comment", "label", "review"):
+        if self.trigger not in get_args(Trigger):
             raise ValueError(
-                f"trigger must be 'comment', 'label' or 'review', not {self.trigger!r}"
+                f"trigger must be one of {', '.join(get_args(Trigger))}, not {self.trigger!r}"
             )
         if self.trigger_at.tzinfo is None:
             raise ValueError("trigger_at must carry a timezone (GitHub's times are UTC)")

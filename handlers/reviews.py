@@ -29,8 +29,9 @@ from handlers.events import (
     PullRequestReviewEvent,
 )
 from handlers.guards import is_self, screen_sender
+from handlers.mentions import mention_command, slug_of
 from handlers.router import Context, Router
-from handlers.triggers import comment_job
+from handlers.triggers import NOT_AN_APP_DELIVERY, command_work, comment_job
 
 router = Router()
 
@@ -57,13 +58,54 @@ def review_changed(ctx: Context) -> Decision:
 
 @router.on("pull_request_review_comment.created")
 def review_comment_created(ctx: Context) -> Decision:
-    """Gathered, never a job of its own: the review event it belongs to decides."""
-    comment = ctx.parse(PullRequestReviewCommentEvent).comment
+    """Gathered by the review event it belongs to, unless it mentions the App: then it asks
+    for work of its own (`@rolecall rename this` is a fix, `@rolecall /review` a review)."""
+    event = ctx.parse(PullRequestReviewCommentEvent)
+    comment = event.comment
+    slug = slug_of(ctx.bot_login)
+    mention = slug and mention_command(comment.body, slug, on_pull_request=True)
+    if mention:
+        refusal = screen_sender(event.sender, ctx.bot_login, ctx.allowed_bots)
+        return refusal or _review_comment_job(event, mention)
     if comment.in_reply_to_id is not None and is_thanks(comment.body):
         return Ignore("a reply in a review thread that only says thanks")
     return Ignore(
         f"inline comment of review {comment.pull_request_review_id}: gathered by the job "
         "of its review, which reads the review's comments from the API"
+    )
+
+
+def _review_comment_job(event: PullRequestReviewCommentEvent, command: Command) -> Decision:
+    """The job an inline comment's mention asks for, with the pull request as it was.
+
+    It records the comment's review: when that review makes a job of its own (a review
+    of a PR Rolecall opened), the worker runs only one of them.
+    """
+    if event.installation is None:
+        return NOT_AN_APP_DELIVERY
+    pull, sender = event.pull_request, event.sender.login
+    extra: dict[str, str] = {}
+    if command.name in COMMAND_ROLES:
+        kind, role = command.name, COMMAND_ROLES[command.name]
+    else:
+        kind, role, extra = command_work(command, sender, pull.number)
+    return StartJob(
+        kind=kind,
+        role=role,
+        repo_full_name=event.repository.full_name,
+        repo_id=event.repository.id,
+        installation_id=event.installation.id,
+        issue_number=pull.number,
+        is_pull_request=True,
+        comment_id=event.comment.id,
+        sender_login=sender,
+        notes=command.notes,
+        trigger_at=event.comment.created_at,
+        trigger="review_comment",
+        issue_title=pull.title,
+        issue_body=pull.body or "",
+        review_id=event.comment.pull_request_review_id,
+        **extra,
     )
 
 

@@ -92,41 +92,23 @@ def comment_job(
 
 def command_job(event: IssueCommentEvent, command: Command, installation_id: int) -> StartJob:
     """The job for one visible command on an issue or a pull request's conversation."""
-    if command.name == CI:  # a job of its own kind; the worker refuses it on an issue
-        return comment_job(
-            event,
-            command,
-            installation_id,
-            kind=CI,
-            role="",
-            command=CI,
-            reason=f"/ci by @{event.sender.login} on #{event.issue.number}",
-        )
-    if command.name == CONTINUE:  # the worker finds the run to resume, and its role
-        return comment_job(
-            event,
-            command,
-            installation_id,
-            kind=CONTINUE,
-            role="",
-            command=CONTINUE,
-            reason=f"/continue by @{event.sender.login} on #{event.issue.number}",
-        )
-    control = command.name in CONTROL_COMMANDS
-    kind = command.name if control else IMPLEMENT
-    role = "" if control else IMPLEMENTER if command.name == IMPLEMENT else command.name
-    return comment_job(
-        event,
-        command,
-        installation_id,
-        kind=kind,
-        role=role,
-        command=command.name,
-        # A control command runs no role, so its reason names none.
-        reason=f"/{command.name} by @{event.sender.login} on #{event.issue.number}"
-        if control
-        else "",
-    )
+    kind, role, extra = command_work(command, event.sender.login, event.issue.number)
+    return comment_job(event, command, installation_id, kind=kind, role=role, **extra)
+
+
+def command_work(command: Command, sender: str, number: int) -> tuple[str, str, dict[str, str]]:
+    """The kind of job a command asks for, the role it names, and what else the job records.
+
+    Where the command was written (an issue comment, an inline review comment) does not
+    change what it asks for; each caller builds its own job from these.
+    """
+    if command.name in (CI, CONTINUE, *CONTROL_COMMANDS):
+        # A job of its own kind that runs no named role (so its reason names none): /ci is
+        # refused on an issue by the worker, /continue finds the run to resume and its role.
+        reason = f"/{command.name} by @{sender} on #{number}"
+        return command.name, "", {"command": command.name, "reason": reason}
+    role = IMPLEMENTER if command.name == IMPLEMENT else command.name
+    return IMPLEMENT, role, {"command": command.name, "reason": ""}
 
 
 def label_job(event: IssuesEvent, label: Label, installation_id: int) -> StartJob:

@@ -95,6 +95,11 @@ class PullVerbs(RepoSession):
 
     # -- writes (all redacted) ----------------------------------------------------------
 
+    def react_to_review_comment(self, comment_id: int, content: str = "eyes") -> None:
+        self.rest.reactions.create_for_pull_request_review_comment(
+            self.owner, self.name, comment_id, data={"content": content}
+        )
+
     def reply_to_review_comment(self, number: int, comment_id: int, body: str) -> int:
         """Answer in the thread of inline comment `comment_id`; the reply's id."""
         created = self.rest.pulls.create_reply_for_review_comment(

@@ -114,6 +114,16 @@ class Given:
     redact: Redactor
     record: JobRecord
 
+    def react_to_trigger(self) -> None:
+        """👀 on the comment that asked (an issue comment or an inline review comment)."""
+        comment_id = self.decision.comment_id
+        if comment_id is None:
+            return
+        if self.decision.trigger == "review_comment":
+            self.repo.react_to_review_comment(comment_id, "eyes")
+        else:
+            self.repo.react(comment_id, "eyes")
+
 
 @dataclass(frozen=True)
 class DefaultBranch:

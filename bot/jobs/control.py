@@ -36,8 +36,7 @@ def run_control(svc: Services, given: Given) -> None:
     """Acknowledge, do the command, record how it went (`bot.jobs.admission.admit` let it in)."""
     decision = given.decision
     try:
-        if decision.comment_id is not None:
-            given.repo.react(decision.comment_id, "eyes")
+        given.react_to_trigger()
         outcome = CONTROL_JOBS[decision.kind](svc, given)
     except Exception as exc:
         log.exception("job %s: /%s failed", given.job_id, decision.kind)

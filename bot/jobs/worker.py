@@ -190,8 +190,7 @@ class Worker:
 
     def acknowledge(self) -> None:
         """👀 on the trigger and the tracking comment, before anything slow."""
-        if self.given.decision.comment_id is not None:
-            self.given.repo.react(self.given.decision.comment_id, "eyes")
+        self.given.react_to_trigger()
         self._track()
 
     def authorize(self, screened: Screened) -> Target:

@@ -401,3 +401,34 @@ def test_an_approval_a_thanks_or_a_readers_review_starts_nothing(rolecall: Rolec
     assert bot_review_comments(rolecall, number) == []
     assert model.requests == []
     assert pushes(rolecall) == []
+
+
+def test_a_mention_in_an_inline_comment_fixes_once_per_review(rolecall: Rolecall) -> None:
+    github, model = rolecall.github, rolecall.stage.model
+    slug = wait_for_bot_login(rolecall).removesuffix("[bot]")
+    asked = {"path": "calc.py", "line": 1, "body": f"@{slug} please add type hints to add()."}
+    model.respond_with(addressing_agent())
+
+    # On alice's own pull request the mention is the request: 👀 on the inline comment, a
+    # fix of its thread, a reply in it.
+    github.push_commit(REPO, "alice", branch="alice-hints", files={"calc.py": FIXED_CALC})
+    number = int(github.open_pr(REPO, "alice", head="alice-hints", title="Docs"))
+    github.submit_review(REPO, "alice", number, state="commented", comments=[asked])
+    summary = rolecall.wait_for_outcome(number)
+    [thread] = github.review_threads(REPO, number)
+    root = thread["comment_ids"][0]
+    assert [r["content"] for r in github.reactions(REPO, review_comment=root)] == ["eyes"]
+    assert summary["body"].startswith("✅ **Rolecall addressed the review feedback.**")
+    head = github.branches(REPO)["alice-hints"]
+    assert "def add(a: int, b: int) -> int:" in file_at(rolecall, head, "calc.py")
+    [reply] = bot_review_comments(rolecall, number)
+    assert reply["in_reply_to_id"] == root
+
+    # On Rolecall's own pull request the review makes the job; its mention adds none.
+    model.respond_with(addressing_agent())
+    ours, _ = rolecall_pull(rolecall)
+    github.submit_review(REPO, "alice", ours, state="commented", comments=[asked])
+    rolecall.wait_for_outcome(ours)
+    jobs = [j for j in rolecall.wait_for_jobs_to_settle() if j["issue_number"] == ours]
+    assert sorted(j["state"] for j in jobs) == ["skipped", "succeeded"], jobs
+    assert len(bot_review_comments(rolecall, ours)) == 1, "one reply: the thread was fixed once"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -69,3 +70,60 @@ def test_the_slug_is_the_apps_own() -> None:
     assert slug_of("rolecall[bot]") == "rolecall"
     assert slug_of("octocat") is None
     assert mention_command("@other-app do it", "rolecall", on_pull_request=False) is None
+
+
+REVIEW_COMMENT = "pull_request_review_comment.created"
+
+
+def review_comment_job(kind: str, role: str, notes: str, **changes: Any) -> StartJob:
+    """The job a mention in the fixture's inline comment (review 237895671) starts."""
+    return StartJob(
+        kind=kind,
+        role=role,
+        repo_full_name="Codertocat/Hello-World",
+        repo_id=186853002,
+        installation_id=1,
+        issue_number=2,
+        is_pull_request=True,
+        comment_id=284312630,
+        sender_login="Codertocat",
+        notes=notes,
+        trigger_at=datetime(2019, 5, 15, 15, 20, 37, tzinfo=UTC),
+        trigger="review_comment",
+        issue_title="Update the README with new information.",
+        issue_body="This is a pretty simple change that we need to pull into master.",
+        review_id=237895671,
+        **changes,
+    )
+
+
+GATHERED = Ignore(
+    "inline comment of review 237895671: gathered by the job of its review, which reads "
+    "the review's comments from the API"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # In an inline comment a mention asks for a fix, with the comment as its notes.
+        ("@rolecall rename this to total",
+         review_comment_job("fix", "fixer", "rename this to total")),
+        ("@rolecall /review look at errors",
+         review_comment_job("review", "reviewer", "look at errors")),
+        ("@rolecall /backend split it",
+         review_comment_job("implement", "backend", "split it", command="backend")),
+        # What a reader does not see as a mention asks for nothing.
+        ("`@rolecall` fix", GATHERED),
+        ("> @rolecall fix", GATHERED),
+    ],
+)  # fmt: skip
+def test_a_mention_in_an_inline_comment_is_a_request(body: str, expected: Decision) -> None:
+    data = payload(REVIEW_COMMENT, **{"comment.body": body})
+    assert dispatch("pull_request_review_comment", data, bot_login=BOT) == expected
+
+
+def test_a_mention_in_an_inline_comment_by_a_bot_asks_nothing() -> None:
+    data = payload(REVIEW_COMMENT, **{"comment.body": "@rolecall fix it", "sender.type": "Bot"})
+    decision = dispatch("pull_request_review_comment", data, bot_login=BOT)
+    assert decision == Ignore("sender @Codertocat is a Bot, not a person")

@@ -51,6 +51,25 @@ from handlers.guards import has_write
 from handlers.protected_paths import granted_changes, granted_note
 from handlers.touched_lines import FileChange, ThreadSpan, file_change, thread_span, touches
 
+# How a fix was asked for, in its commit message.
+_ASKED_WITH = {"review": "review", "review_comment": "a mention in a review comment"}
+
+
+def skip_when_the_review_is_taken(svc: Services, given: Given) -> None:
+    """One fix per review: an inline comment's mention runs only if no earlier job has its
+    review, i.e. the review's own job (a review of a PR Rolecall opened) or the mention in
+    another of its comments. Either already reads every open thread, this one included."""
+    review_id, job_id = given.decision.review_id, given.job_id
+    for job in svc.ledger.jobs_for_issue(
+        given.decision.repo_full_name, given.decision.issue_number
+    ):
+        earlier = job.id is not None and job.id < job_id
+        same_review = job.decision_json.get("review_id") == review_id
+        if same_review and earlier and job.kind == "fix" and job.state != "skipped":
+            raise JobSkipped(
+                f"job {job.id} already takes review {review_id}, this comment included"
+            )
+
 
 class Fix:
     def screen(self, svc: Services, given: Given) -> Screened:
@@ -60,6 +79,8 @@ class Fix:
         pull = given.repo.pull(number)
         if pull.is_from_fork:  # Rolecall cannot push there, whoever asks
             raise JobStopped(replies.fork_refusal(sender, number), state="refused")
+        if given.decision.trigger == "review_comment":
+            skip_when_the_review_is_taken(svc, given)
         if given.decision.trigger != "review":
             return Screened()
         if pull.author.casefold() != svc.app.bot_login().casefold():
@@ -222,7 +243,7 @@ class Fix:
         worktree, head_sha = work.checkout.worktree, work.checkout.head_sha
         decision = given.decision
         bot = svc.app.bot_login()
-        asked = "review" if decision.trigger == "review" else "/fix"
+        asked = _ASKED_WITH.get(decision.trigger, "/fix")
         config = work.briefing.loaded.setup.config
         role = work.briefing.role.name
         _, left_out = workspace.commit_all(
