@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from agents.model_names import api_spelling, is_api_id, read_model_name, without_picker_note
+
 DEFAULT_ALIASES: Mapping[str, str] = {
     "sonnet": "claude-sonnet-5-5",
     "opus": "claude-opus-5-5",
@@ -82,19 +84,53 @@ def resolve_model(
 
     `None` and `inherit` mean the default (itself resolved the same way); `sonnet`,
     `opus` and `haiku` are aliases that `aliases` may override or extend; `provider,id`
-    picks another provider; anything else is a full Anthropic model id. `providers` are
+    picks another provider; a Claude name as Copilot writes it ("Claude Sonnet 4.6")
+    is the id Rolecall's model table has for it; another vendor's model ("GPT-4.1") is
+    refused with whose it is; anything else is a full Anthropic model id. `providers` are
     the provider names this deployment can reach (settings may add to the known ones).
     """
     table = {**DEFAULT_ALIASES, **{k.lower(): v for k, v in aliases.items()}}
     text = "" if spec is None else spec.strip()
     if spec is not None and not text:
         raise ModelError("the model name is empty: write an alias, a model id, or `inherit`")
+    if spec is not None and "," not in text and text.lower() not in table:
+        text = _servable_name(text)
     if spec is None or text.lower() == INHERIT:
         text = default.strip()
         if not text or text.lower() == INHERIT:
             raise ModelError("the default model (ROLECALL_MODEL) must name a model, not inherit")
     names = frozenset(name.strip().lower() for name in providers)
     return _parse(text, table, names, depth=0)
+
+
+def _servable_name(text: str) -> str:
+    """A bare name someone wrote, as an id Anthropic serves; ModelError when it is not one.
+
+    A bare id Rolecall does not know (`claude-sonnet-9`, `my-finetune`) is left to
+    Anthropic to accept or refuse: it may be newer than the model table. A name spelled
+    as a picker shows it (capitals, spaces) is never an Anthropic id.
+    """
+    name = read_model_name(text)
+    if name.spec is not None:
+        return name.spec
+    if name.closest is not None:
+        raise ModelError(
+            f"`{text}` is not a Claude model Rolecall knows (its model table has no such "
+            f"model); the closest it knows is `{name.closest}`"
+        )
+    if name.vendor is not None:
+        raise ModelError(
+            f"`{text}` is not a Claude model but {name.vendor}'s; Anthropic serves only Claude "
+            f"models, so it needs a provider that serves {name.vendor}'s models (write "
+            f"`<provider>,{api_spelling(text)}` with a provider named in ROLECALL_PROVIDERS)"
+        )
+    if not is_api_id(without_picker_note(text)):  # a picker name, such as "Raptor mini"
+        raise ModelError(
+            f"`{text}` is not a Claude model; Anthropic serves only Claude models, so it needs "
+            f"a provider that serves it (write `<provider>,{api_spelling(text)}` with a "
+            "provider named in ROLECALL_PROVIDERS)"
+        )
+    return text
 
 
 def _parse(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from agents.model_names import ModelName, read_model_name, without_picker_note
 from agents.roles.role import Handoff
 from agents.roles.tools import shape
 
@@ -16,43 +17,55 @@ from agents.roles.tools import shape
 # Claude model can produce (the budget is part of the reply's max_tokens).
 MIN_THINKING_BUDGET = 1024
 MAX_THINKING_BUDGET = 128_000
-_MODEL_ALIASES = frozenset({"sonnet", "opus", "haiku", "inherit"})
+# More model names than this in one list are not read (Copilot lists two or three).
+_MAX_MODELS = 20
+_ON_THE_DEFAULT = "the role runs on the default model (ROLECALL_MODEL)"
 _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 
 
 def normalize_model(value: object) -> tuple[str | None, tuple[str, ...]]:
-    """A role's `model` field -> (raw spec for `agents.model`, warnings).
+    """A role's `model` field -> (spec for `agents.model_ref.resolve_model`, warnings).
 
-    Copilot files name models for its picker ("Claude Haiku 4.5 (copilot)") and may list
-    fallbacks; we take the first and turn Claude display names into API ids. Other
-    vendors' names are kept (a `provider,model` setup may serve them) but warned about.
+    Copilot tries a list of models in order and takes the first it can use, so we take
+    the first Rolecall can serve: `[GPT-5.3-Codex, Claude Sonnet 4.6 (copilot)]` runs on
+    claude-sonnet-4-6. Claude picker names become ids from Rolecall's model table only
+    (`agents.model_names`); one missing from it is a warning naming the closest known id,
+    and the role runs on the next model listed or the default, never on an invented id.
+    When nothing listed can be served, the first other-vendor name is kept as written
+    (picker note dropped) so that resolving it says whose model it is and what it needs.
     """
-    if isinstance(value, list | tuple):
-        if not value:
-            return None, ()
-        value = value[0]
-    if value is None:
-        return None, ()
-    if not isinstance(value, str | int | float):
-        return None, (f"model must be a name or a list of names, not {shape(value)}; ignored",)
-    raw = str(value).strip()
-    if not raw:
-        return None, ()
-    if "," in raw:
-        provider, _, model_id = raw.partition(",")
-        return f"{provider.strip()},{model_id.strip()}", ()
-    base = re.sub(r"\s*\([^()]*\)$", "", raw).strip() or raw
-    if base.lower() in _MODEL_ALIASES:
-        return base.lower(), ()
-    lowered = base.lower()
-    if lowered.startswith("claude"):
-        # "Claude Sonnet 4.5" and "claude-sonnet-4.5" both mean the API id claude-sonnet-4-5.
-        return re.sub(r"[\s.]+", "-", lowered), ()
-    return base, (
-        f"model {raw!r} is not an Anthropic model; write 'provider,model' if another "
-        "provider serves it",
-    )
+    entries = list(value[:_MAX_MODELS]) if isinstance(value, list | tuple) else [value]
+    warnings: list[str] = []
+    unknown: list[ModelName] = []
+    unservable: str | None = None
+    chosen: str | None = None
+    for entry in entries:
+        if entry is None:
+            continue
+        if not isinstance(entry, str | int | float):
+            warnings.append(f"model must be a name or a list of names, not {shape(entry)}; ignored")
+            continue
+        written = str(entry).strip()
+        if not written:
+            continue
+        name = read_model_name(written)
+        if name.spec is not None:
+            chosen = name.spec
+            break
+        if name.closest is not None:
+            unknown.append(name)
+        elif unservable is None:
+            unservable = without_picker_note(written)
+    instead = f"the role runs on {chosen}" if chosen else _ON_THE_DEFAULT
+    for name in unknown:
+        warnings.append(
+            f"model {name.written!r} is not in Rolecall's model table (the closest model it "
+            f"knows is {name.closest}); {instead}"
+        )
+    if chosen is None and not unknown:
+        chosen = unservable
+    return chosen, tuple(dict.fromkeys(warnings))
 
 
 def first_heading_and_paragraph(text: str) -> tuple[str | None, str | None]:

@@ -1,7 +1,8 @@
 """Role files (Claude Code, GitHub Copilot, plain markdown) -> `Role`.
 
 Teams already wrote agent roles for Claude Code (`.claude/agents/*.md`) and for GitHub
-Copilot (`.github/agents/*.agent.md`). Rolecall runs those files as they are, so this
+Copilot: custom agents (`.github/agents/*.agent.md`) and the chat modes that came before
+them (`.github/chatmodes/*.chatmode.md`). Rolecall runs those files as they are, so this
 module reads both dialects plus frontmatter-less markdown, and is lenient in what it
 accepts: anything odd becomes a warning on the role, and only a file that cannot be
 read at all raises `RoleError`. Discovery never raises; broken files are listed in
@@ -14,6 +15,7 @@ a provider and model id is `agents.model`'s job. The types a role file becomes a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -49,10 +51,12 @@ from agents.text.redact import find_secrets
 from agents.tools.names import CHANGES, TODO_WRITE, WEB_FETCH
 
 __all__ = [
+    "CHATMODE_DIR",
     "CLAUDE_DIR",
     "COPILOT_DIR",
     "CREDENTIAL_WARNING",
     "MAX_ROLE_CHARS",
+    "ROLE_DIRS",
     "Handoff",
     "Role",
     "RoleError",
@@ -71,7 +75,14 @@ __all__ = [
 ]
 
 COPILOT_DIR = ".github/agents"
+# Copilot's chat modes, the custom agents' predecessor: only `*.chatmode.md` files count.
+CHATMODE_DIR = ".github/chatmodes"
+CHATMODE_SUFFIX = ".chatmode.md"
 CLAUDE_DIR = ".claude/agents"
+# Where a repository's role files are, highest precedence first: Copilot, as Copilot
+# itself does, puts custom agents before chat modes; Copilot's files come before Claude
+# Code's. Whatever reads a repository's roles (the worker, `rolecall roles`) lists these.
+ROLE_DIRS = (COPILOT_DIR, CHATMODE_DIR, CLAUDE_DIR)
 BUILTIN_SOURCE = "builtin"
 # Copilot caps a custom agent's prompt at 30,000 characters; a role file several times
 # that is a mistake (or an attempt to flood the prompt), not a role.
@@ -129,51 +140,76 @@ def discover_roles(files: Mapping[str, str], *, builtins: Iterable[Role] | None 
     """The roles a repository gets from its role files plus the built-ins.
 
     `files` maps repo-relative paths to text. Precedence, highest first: `.github/agents`,
-    `.claude/agents`, the built-ins; within a directory, paths sort alphabetically. A name
-    seen again at lower precedence is shadowed, not loaded twice. Never raises.
+    `.github/chatmodes`, `.claude/agents`, the built-ins (`ROLE_DIRS`); within a directory,
+    paths sort alphabetically. A name seen again at lower precedence is shadowed, not
+    loaded twice; when both are the repository's files, the role that wins says so in a
+    warning (two files for one role is usually a leftover). Never raises.
     """
-    tiers: list[list[tuple[str, str]]] = [[], []]
+    found: list[tuple[int, str, str]] = []
     for raw_path, text in files.items():
         path = _normalize_path(raw_path)
-        tier = precedence_of(path)
-        if tier is not None and tier < len(tiers):
-            tiers[tier].append((path, text))
-    roles: list[Role] = []
+        directory = _role_dir_of(path)
+        if directory is not None:
+            found.append((ROLE_DIRS.index(directory), path, text))
     by_name: dict[str, Role] = {}
     shadowed: list[Shadowing] = []
     errors: list[RoleFileError] = []
 
     def add(role: Role) -> None:
-        if role.name in by_name:
-            shadowed.append(Shadowing(role.name, by_name[role.name].source, role.source))
+        winner = by_name.get(role.name)
+        if winner is None:
+            by_name[role.name] = role
             return
-        by_name[role.name] = role
-        roles.append(role)
+        shadowed.append(Shadowing(role.name, winner.source, role.source))
+        if role.source != BUILTIN_SOURCE:
+            why = _why_it_wins(winner.source, role.source)
+            by_name[role.name] = dataclasses.replace(
+                winner,
+                warnings=(
+                    *winner.warnings,
+                    f"{role.source} also defines role {role.name!r}; this file wins ({why})",
+                ),
+            )
 
-    for tier_files in tiers:
-        for path, text in sorted(tier_files):
-            try:
-                add(load_role_text(text, path))
-            except RoleError as exc:
-                errors.append(RoleFileError(path, exc.reason))
+    for _, path, text in sorted(found):
+        try:
+            add(load_role_text(text, path))
+        except RoleError as exc:
+            errors.append(RoleFileError(path, exc.reason))
     for role in builtin_roles() if builtins is None else builtins:
         add(role)
-    return RoleSet(tuple(roles), tuple(shadowed), tuple(errors))
+    return RoleSet(tuple(by_name.values()), tuple(shadowed), tuple(errors))
 
 
 def precedence_of(path: str) -> int | None:
-    """0 for `.github/agents/*.md`, 1 for `.claude/agents/*.md`, 2 for built-ins, else None."""
+    """0 for Copilot's files (`.github/agents/*.md`, then `.github/chatmodes/*.chatmode.md`),
+    1 for `.claude/agents/*.md`, 2 for built-ins, else None (not a role file)."""
     if path == BUILTIN_SOURCE:
         return 2
-    posix = PurePosixPath(_normalize_path(path))
+    directory = _role_dir_of(_normalize_path(path))
+    if directory is None:
+        return None
+    return 1 if directory == CLAUDE_DIR else 0
+
+
+def _role_dir_of(path: str) -> str | None:
+    """Which of `ROLE_DIRS` holds the role file at `path`, or None when it is no role file."""
+    posix = PurePosixPath(path)
     if posix.suffix != ".md" or posix.name.lower() == "readme.md":
         return None
     parent = str(posix.parent)
-    if parent == COPILOT_DIR:
-        return 0
-    if parent == CLAUDE_DIR:
-        return 1
-    return None
+    if parent == CHATMODE_DIR:
+        return parent if posix.name.lower().endswith(CHATMODE_SUFFIX) else None
+    return parent if parent in ROLE_DIRS else None
+
+
+def _why_it_wins(winner: str, loser: str) -> str:
+    winner_dir, loser_dir = _role_dir_of(winner), _role_dir_of(loser)
+    if winner_dir == loser_dir:
+        return "of two files in one directory, the first in alphabetical order wins"
+    if (winner_dir, loser_dir) == (COPILOT_DIR, CHATMODE_DIR):
+        return "custom agents take precedence over chat modes, as in Copilot"
+    return "Copilot's files take precedence over Claude Code's"
 
 
 def builtin_roles() -> list[Role]:
@@ -213,7 +249,7 @@ def _normalize_path(path: str) -> str:
 
 def _file_stem(source: str) -> str:
     name = PurePosixPath(source.replace("\\", "/")).name
-    for suffix in (".agent.md", ".md"):
+    for suffix in (".agent.md", CHATMODE_SUFFIX, ".md"):
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
@@ -224,9 +260,9 @@ def _guess_format(source: str, data: Mapping[str, Any], fmt_hint: str | None) ->
         return "claude-code"
     if fmt_hint == "copilot":
         return "copilot"
-    path = "/" + _normalize_path(source)
-    if path.endswith(".agent.md") or f"/{COPILOT_DIR}/" in path:
+    if _is_copilot_path(source):
         return "copilot"
+    path = "/" + _normalize_path(source)
     if f"/{CLAUDE_DIR}/" in path:
         return "claude-code"
     if "target" in data or "handoffs" in data:
@@ -234,10 +270,32 @@ def _guess_format(source: str, data: Mapping[str, Any], fmt_hint: str | None) ->
     return "claude-code"
 
 
+def _is_copilot_path(source: str) -> bool:
+    path = "/" + _normalize_path(source)
+    lowered = path.lower()
+    return (
+        lowered.endswith((".agent.md", CHATMODE_SUFFIX))
+        or f"/{COPILOT_DIR}/" in path
+        or f"/{CHATMODE_DIR}/" in path
+    )
+
+
+def _is_chatmode(source: str) -> bool:
+    return _normalize_path(source).lower().endswith(CHATMODE_SUFFIX)
+
+
 def _markdown_role(text: str, source: str, warnings: list[str], secrets: tuple[str, ...]) -> Role:
-    """A file with no frontmatter: the whole text is the instructions, every default tool."""
+    """A file with no frontmatter: the whole text is the instructions, every default tool.
+
+    A chat mode is named after its file, as Copilot names it; other files after their
+    first heading.
+    """
     heading, paragraph = first_heading_and_paragraph(text)
-    name = slugify(heading or "") or slugify(_file_stem(source))
+    chatmode = _is_chatmode(source)
+    if chatmode:
+        name = slugify(_file_stem(source))
+    else:
+        name = slugify(heading or "") or slugify(_file_stem(source))
     if not name:
         raise RoleError("the role has no name: give it a '# Heading' or a file name")
     if secrets:
@@ -246,7 +304,7 @@ def _markdown_role(text: str, source: str, warnings: list[str], secrets: tuple[s
         name=name,
         description=paragraph or heading or "",
         instructions=text.strip("\n"),
-        format="markdown",
+        format="copilot" if chatmode else "markdown",
         source=source,
         warnings=tuple(dict.fromkeys(warnings)),
         secrets=secrets,

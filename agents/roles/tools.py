@@ -55,6 +55,7 @@ _ALIASES: dict[str, frozenset[str]] = {
     # Reading and finding.
     "read": frozenset({READ}),
     "readfile": frozenset({READ}),
+    "readfiles": frozenset({READ}),
     "view": frozenset({READ}),
     "notebookread": frozenset({READ}),
     "ls": frozenset({GLOB}),
@@ -102,6 +103,7 @@ _UNSUPPORTED: dict[str, str] = {
     "custom-agent": _NO_SUBAGENTS,
     "runsubagent": _NO_SUBAGENTS,
     "problems": "Rolecall has no editor diagnostics; run the linter with Bash instead",
+    "geterrors": "Rolecall has no editor diagnostics; run the linter with Bash instead",
     "testfailure": _NO_EDITOR,
     "runtests": "use Bash to run the tests",
     "terminallastcommand": _NO_EDITOR,
@@ -126,6 +128,9 @@ _UNSUPPORTED: dict[str, str] = {
     "runnotebookcell": _NO_NOTEBOOKS,
     "getnotebooksummary": _NO_NOTEBOOKS,
     "readnotebookcelloutput": _NO_NOTEBOOKS,
+    "readcelloutput": _NO_NOTEBOOKS,
+    "runnotebooks": _NO_NOTEBOOKS,
+    "think": "the model thinks without a tool (`thinking: 8000` turns on extended thinking)",
     "bashoutput": "background shells are not supported; Bash runs each command to the end",
     "killshell": "background shells are not supported; Bash runs each command to the end",
     "killbash": "background shells are not supported; Bash runs each command to the end",
@@ -260,10 +265,14 @@ def map_tool_name(
     if fmt == "claude-code" and stripped in _CLAUDE_EXACT:
         return _CLAUDE_EXACT[stripped], ""
     lowered = stripped.lower()
-    if lowered in _ALIASES:
-        return _ALIASES[lowered], ""
-    if lowered in _UNSUPPORTED:
-        return None, f"tool {stripped!r} ignored: {_UNSUPPORTED[lowered]}"
+    # Copilot's tools are spelled `runInTerminal` in files and `run_in_terminal` by the
+    # model; both are seen in chat modes.
+    compact = lowered.replace("_", "").replace("-", "")
+    for key in (lowered, compact):
+        if key in _ALIASES:
+            return _ALIASES[key], ""
+        if key in _UNSUPPORTED:
+            return None, f"tool {stripped!r} ignored: {_UNSUPPORTED[key]}"
     pattern = _PATTERN.match(stripped)
     if pattern:
         return _map_pattern(stripped, pattern.group(1), fmt)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents import workspace
-from agents.roles.loader import CLAUDE_DIR, COPILOT_DIR, Role
+from agents.roles.loader import ROLE_DIRS, Role
 from bot.github import RepoClient, RepoInfo
 from bot.jobs.context import DefaultBranch, Given, JobStopped, LoadedSetup, Services
 from bot.providers import provider_names
@@ -58,7 +58,7 @@ def load_setup(
 def read_setup(mirror: Path, sha: str, default_branch: str, settings: Settings) -> RepoSetup:
     """Role files and the config at `sha`, parsed and checked against each other."""
     files: dict[str, str] = {}
-    for directory in (COPILOT_DIR, CLAUDE_DIR):
+    for directory in ROLE_DIRS:
         for path in workspace.list_default_branch_files(mirror, sha, directory):
             text = workspace.read_default_branch_file(mirror, sha, path)
             if text is not None:

@@ -100,3 +100,70 @@ def test_known_providers_and_settings_overrides() -> None:
 def test_model_ref_prints_the_way_it_is_written() -> None:
     assert str(ModelRef("anthropic", "claude-opus-5-5")) == "claude-opus-5-5"
     assert str(ModelRef("ollama", "qwen3")) == "ollama,qwen3"
+
+
+# ---- Names as Copilot writes them ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("Claude Sonnet 4.6 (copilot)", ModelRef("anthropic", "claude-sonnet-4-6")),
+        ("Claude Sonnet 4", ModelRef("anthropic", "claude-sonnet-4-0")),
+        ("Auto (copilot)", ModelRef("anthropic", "claude-sonnet-5-5")),
+        # A bare id Rolecall does not know may be newer than its table: Anthropic decides.
+        ("claude-sonnet-9-9", ModelRef("anthropic", "claude-sonnet-9-9")),
+        ("my-finetune", ModelRef("anthropic", "my-finetune")),
+        # Naming the provider is a choice, whatever the model is called.
+        ("anthropic,GPT-4.1", ModelRef("anthropic", "GPT-4.1")),
+    ],
+)
+def test_copilot_picker_names_resolve_through_the_model_table(
+    spec: str, expected: ModelRef
+) -> None:
+    assert resolve_model(spec, default=DEFAULT, aliases={}) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "GPT-4.1",
+            "`GPT-4.1` is not a Claude model but OpenAI's; Anthropic serves only Claude "
+            "models, so it needs a provider that serves OpenAI's models (write "
+            "`<provider>,gpt-4.1` with a provider named in ROLECALL_PROVIDERS)",
+        ),
+        (
+            "Gemini 2.5 Pro (copilot)",
+            "`Gemini 2.5 Pro (copilot)` is not a Claude model but Google's; Anthropic serves "
+            "only Claude models, so it needs a provider that serves Google's models (write "
+            "`<provider>,gemini-2.5-pro` with a provider named in ROLECALL_PROVIDERS)",
+        ),
+        (
+            "Raptor mini (Preview)",
+            "`Raptor mini (Preview)` is not a Claude model; Anthropic serves only Claude "
+            "models, so it needs a provider that serves it (write `<provider>,raptor-mini` "
+            "with a provider named in ROLECALL_PROVIDERS)",
+        ),
+        (
+            "Claude Haiku 4.6",
+            "`Claude Haiku 4.6` is not a Claude model Rolecall knows (its model table has no "
+            "such model); the closest it knows is `claude-haiku-4-5`",
+        ),
+    ],
+)
+def test_a_model_rolecall_cannot_serve_says_whose_it_is(spec: str, message: str) -> None:
+    with pytest.raises(ModelError) as raised:
+        resolve_model(spec, default=DEFAULT, aliases={})
+    assert str(raised.value) == message
+
+
+def test_the_operators_default_is_taken_as_written() -> None:
+    # ROLECALL_MODEL may name a model that ANTHROPIC_BASE_URL's gateway serves.
+    assert resolve_model(None, default="gpt-4.1", aliases={}) == ModelRef("anthropic", "gpt-4.1")
+    # And a repository's alias may point anywhere its author chose.
+    aliases = {"GPT-4.1": "gateway,gpt-4.1"}
+    got = resolve_model(
+        "GPT-4.1", default=DEFAULT, aliases=aliases, providers=["anthropic", "gateway"]
+    )
+    assert got == ModelRef("gateway", "gpt-4.1")

@@ -255,13 +255,22 @@ def test_copilot_aliases_mcp_tools_and_a_non_anthropic_model() -> None:
     # `Execute` (any case) is Bash; Copilot's `edit` creates files too.
     assert role.tools == {"Bash", "Edit", "Write", "TodoWrite", "Changes", "Read", "Glob", "Grep"}
     assert role.ignored_tools == ("github/*", "playwright/navigate")
+    # Kept as written, so that resolving it says whose model it is (tests/agents/
+    # test_model_resolve.py); the loader itself has nothing to add.
     assert role.model == "GPT-5"
     assert role.warnings == (
         "tool 'github/*' ignored: MCP servers are not available to roles",
         "tool 'playwright/navigate' ignored: MCP servers are not available to roles",
-        "model 'GPT-5 (copilot)' is not an Anthropic model; write 'provider,model' if "
-        "another provider serves it",
     )
+
+
+def test_a_copilot_model_list_runs_on_the_first_model_rolecall_can_serve() -> None:
+    role = load("fallback.agent.md")
+    assert role.name == "fallback-builder"
+    # Copilot tries the list in order; GPT-5.3-Codex is not Rolecall's to serve.
+    assert role.model == "claude-sonnet-4-6"
+    assert role.tools == DEFAULT
+    assert role.warnings == ()
 
 
 def test_copilot_comma_string_tools_and_display_model_name() -> None:
@@ -349,7 +358,18 @@ def test_plain_markdown_without_heading_is_named_after_the_file() -> None:
         ("Claude Haiku 4.5 (copilot)", "claude-haiku-4-5"),
         ("Claude Sonnet 4.5", "claude-sonnet-4-5"),
         ("Claude Opus 4.1 (Preview)", "claude-opus-4-1"),
-        (["Claude Sonnet 4 (copilot)", "GPT-5 (copilot)"], "claude-sonnet-4"),
+        (["Claude Sonnet 4 (copilot)", "GPT-5 (copilot)"], "claude-sonnet-4-0"),
+        ("Claude Opus 5 (copilot)", "claude-opus-5"),
+        ("Claude 4.6 Sonnet", "claude-sonnet-4-6"),
+        ("claude-sonnet-4.5", "claude-sonnet-4-5"),
+        ("Auto (copilot)", "inherit"),
+        # Copilot tries the list in order; Rolecall takes the first it can serve.
+        (["GPT-5.3-Codex", "Claude Sonnet 4.6 (copilot)"], "claude-sonnet-4-6"),
+        (["GPT-5.4 (copilot)", "Gemini 2.5 Pro", "sonnet"], "sonnet"),
+        # Nothing servable: the first name stays, for the resolver to explain.
+        (["GPT-5.6 Luna", "GPT-5 mini"], "GPT-5.6 Luna"),
+        ("GPT-4.1 (copilot)", "GPT-4.1"),
+        ("my-finetune", "my-finetune"),
         ("ollama,qwen2.5-coder:7b", "ollama,qwen2.5-coder:7b"),
         ("ollama , llama3 ", "ollama,llama3"),
     ],
@@ -358,13 +378,46 @@ def test_model_specs_are_normalised_without_warnings(value: object, spec: str | 
     assert normalize_model(value) == (spec, ())
 
 
-def test_other_vendors_models_are_kept_but_warned_about() -> None:
-    assert normalize_model(["GPT-5 (copilot)", "Claude Sonnet 4.5"]) == (
-        "GPT-5",
+@pytest.mark.parametrize(
+    ("value", "spec", "warning"),
+    [
         (
-            "model 'GPT-5 (copilot)' is not an Anthropic model; write 'provider,model' if "
-            "another provider serves it",
+            "Claude Haiku 4.6 (copilot)",
+            None,
+            "model 'Claude Haiku 4.6 (copilot)' is not in Rolecall's model table (the closest "
+            "model it knows is claude-haiku-4-5); the role runs on the default model "
+            "(ROLECALL_MODEL)",
         ),
+        (
+            ["Claude Sonnet 3.7 Thinking", "GPT-4.1", "Claude Opus 4.1"],
+            "claude-opus-4-1",
+            "model 'Claude Sonnet 3.7 Thinking' is not in Rolecall's model table (the "
+            "closest model it knows is claude-sonnet-4-0); the role runs on claude-opus-4-1",
+        ),
+        (
+            # An unknown Claude name is what its author wanted: the default Claude model
+            # serves that better than refusing because of another vendor's fallback.
+            ["GPT-5.4 (copilot)", "Claude Haiku 4.6 (copilot)", "GPT-5.4-mini (copilot)"],
+            None,
+            "model 'Claude Haiku 4.6 (copilot)' is not in Rolecall's model table (the closest "
+            "model it knows is claude-haiku-4-5); the role runs on the default model "
+            "(ROLECALL_MODEL)",
+        ),
+    ],
+)
+def test_an_unknown_claude_name_names_the_closest_known_id_and_is_never_invented(
+    value: object, spec: str | None, warning: str
+) -> None:
+    assert normalize_model(value) == (spec, (warning,))
+
+
+def test_a_chat_mode_with_an_unknown_claude_model_says_so_and_still_loads() -> None:
+    text = "---\ndescription: d\nmodel: Claude Sonnet 3.5\n---\nDebug it.\n"
+    role = load_role_text(text, ".github/chatmodes/debug.chatmode.md")
+    assert (role.name, role.model) == ("debug", None)
+    assert role.warnings == (
+        "model 'Claude Sonnet 3.5' is not in Rolecall's model table (the closest model it "
+        "knows is claude-sonnet-4-0); the role runs on the default model (ROLECALL_MODEL)",
     )
 
 

@@ -211,3 +211,26 @@ def test_a_role_command_on_a_pull_request_is_told_roles_run_on_issues(rolecall: 
     [job] = rolecall.wait_for_jobs_to_settle()
     assert job["state"] == "failed"
     assert rolecall.stage.model.requests == []
+
+
+def test_a_copilot_chat_mode_is_a_role_its_command_runs(rolecall: Rolecall) -> None:
+    mark = "DEBUG-CHATMODE-INSTRUCTIONS-7d2a"
+    chat_mode = (
+        "---\ndescription: 'Find the cause of a bug and fix it'\n"
+        "tools: ['codebase', 'editFiles', 'runCommands', 'githubRepo']\n"
+        f"model: Claude Sonnet 4\n---\n{mark}: reproduce the failure, then fix its cause.\n"
+    )
+    put_on_main(rolecall, {".github/chatmodes/debug.chatmode.md": chat_mode})
+    rolecall.stage.model.respond_with(fixing_agent())
+    issue = rolecall.stage.open_issue()
+
+    rolecall.github.comment(REPO, "alice", issue, "/debug")
+
+    tracking = rolecall.wait_for_outcome(issue)["body"]
+    assert tracking.startswith("✅"), tracking
+    assert "Role `debug`" in tracking
+    first = rolecall.stage.model.requests[0].json
+    assert mark in system_text(first)
+    assert first["model"] == "claude-sonnet-4-0"  # "Claude Sonnet 4", from the model table
+    # codebase finds, editFiles edits and creates, runCommands is the shell.
+    assert tool_names(first) == ["Bash", "Edit", "Glob", "Grep", "Read", "Write"]
