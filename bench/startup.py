@@ -2,7 +2,8 @@
 until `/healthz` answers, and a bare Python.
 
 The anchor is `python -c pass` in the same run: what no Python program can go below.
-Each command runs `--runs` times, interleaved, in a fresh data directory; the median
+Each command runs `--runs` times, interleaved, in a fresh data directory whose ledger
+holds 50 finished jobs (so `rolecall jobs` reads and prints a real table); the median
 wall time of each is printed with its ratio to the anchor.
 
     .venv/bin/python bench/startup.py --runs 10
@@ -47,6 +48,46 @@ def serve_until_healthy(rolecall: str, env: dict[str, str]) -> float:
         server.wait()
 
 
+def seed_ledger(data: Path, count: int = 50) -> None:
+    """A ledger with `count` finished jobs, as `rolecall serve` would have left it."""
+    from bot.settings import Settings
+    from bot.store.ledger import NewDelivery, open_ledger
+
+    settings = Settings(_env_file=None, data_dir=data, database_url=None)  # type: ignore[call-arg]
+    ledger = open_ledger(settings)
+    try:
+        recorded = ledger.record_deliveries(
+            [
+                NewDelivery(
+                    id=f"bench-{n}",
+                    event="issue_comment",
+                    action="created",
+                    decision="job",
+                    reason="/implement",
+                    job={
+                        "kind": "implement",
+                        "role": "implementer",
+                        "repo_full_name": "octo/calc",
+                        "issue_number": n,
+                    },
+                )
+                for n in range(1, count + 1)
+            ]
+        )
+        for result in recorded:
+            assert result.job_id is not None
+            ledger.update_job(
+                result.job_id,
+                state="succeeded",
+                cost_usd=0.0123,
+                outcome="Opened a **draft pull request** that adds the `divide` function "
+                "and a test for division by zero, as the issue asked.",
+                pr_url=f"https://github.com/octo/calc/pull/{result.job_id}",
+            )
+    finally:
+        ledger.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
@@ -60,6 +101,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data:
         Path(data).chmod(0o711)  # as root, the sandbox user must be able to enter it
         env = {**os.environ, "ROLECALL_DATA_DIR": data}
+        seed_ledger(Path(data))
         times: dict[str, list[float]] = {name: [] for name in commands}
         times["rolecall serve → /healthz"] = []
         for _ in range(runs):

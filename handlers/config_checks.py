@@ -1,8 +1,10 @@
 """`.github/rolecall.yml` against what exists: the repository's roles, Rolecall's models.
 
-A parsed file can still name a role the repository does not have (a typo, a deleted
-role file) or a model provider Rolecall cannot use; these checks need the role files
-and the settings, which the worker has, so they run after `parse_config`.
+A file can name a role the repository does not have (a typo, a deleted role file) or a
+model provider Rolecall cannot use; these checks need the role files and the settings,
+which the worker (and `rolecall roles check`) have. `review_config` runs them beside
+the file's own checks, so a maintainer hears of every problem in one round, in line
+order, rather than of the unknown roles only once the schema errors are fixed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,30 @@ from collections.abc import Collection
 from agents.model_ref import ModelError, resolve_model
 from agents.roles.loader import slugify
 from handlers.config import ConfigProblem, RepoConfig
+from handlers.config_parsing import ConfigReading, in_line_order, read_config
+
+
+def review_config(
+    text: str | None,
+    role_names: Collection[str],
+    *,
+    default_model: str,
+    providers: Collection[str],
+    extra_problems: Collection[ConfigProblem] = (),
+) -> ConfigReading:
+    """Every problem with the file, in line order: its own (schema, names) and the roles
+    and models it names that this repository or this Rolecall lacks.
+
+    `extra_problems` are about the file as a whole (too large to read, a misspelt name)
+    and come first. The roles and models are checked in what could be read around the
+    file's own problems (`ConfigReading.readable`).
+    """
+    reading = read_config(text)
+    found = [*extra_problems, *reading.problems]
+    if reading.readable is not None:
+        found += check_roles(reading.readable, role_names)
+        found += check_models(reading.readable, default=default_model, providers=providers)
+    return ConfigReading(reading.readable, in_line_order(found), reading.raw)
 
 
 def check_roles(config: RepoConfig, role_names: Collection[str]) -> list[ConfigProblem]:
@@ -22,6 +48,8 @@ def check_roles(config: RepoConfig, role_names: Collection[str]) -> list[ConfigP
     def missing(role: str, *path: str) -> ConfigProblem | None:
         if slugify(role) in known:
             return None
+        if not role.strip() and path[0] in ("commands", "labels"):
+            return None  # `names no role`: the file's own check says so already
         return ConfigProblem(
             ".".join(path),
             f"no role named `{role}` in this repository; roles here: {available}",

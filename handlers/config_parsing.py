@@ -1,16 +1,21 @@
 """Reading `.github/rolecall.yml`'s text into a `RepoConfig`, or saying what is wrong.
 
-A file that is wrong is never half-used: `parse_config` raises `ConfigError` listing
-every problem with its key path and line, so the one comment Rolecall posts says
-exactly what to fix and where. Silently falling back to defaults would run a role the
-maintainers did not configure.
+A file that is wrong is never half-used, and it is told in one round: `read_config`
+finds every problem at once (duplicate keys, every key pydantic refuses, names that
+cannot be typed or are taken), each with its key path and line, in line order. Reading
+does not stop at the first wrong key: a key that is wrong is set aside and the rest is
+read as if it were absent, so `handlers.config_checks` can still look for roles the file
+names but the repository lacks. Silently falling back to defaults would run a role the
+maintainers did not configure, so a file with any problem yields no config to use.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -28,6 +33,36 @@ from handlers.config import (
 from handlers.protected_paths import pattern_problem
 
 _COMMAND_NAME = re.compile(r"[a-z][a-z0-9-]{0,63}")
+# Setting a wrong key aside can in principle expose another; a few rounds always end it.
+_VALIDATION_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class ConfigReading:
+    """What a file says: every problem in line order, and what was read around them.
+
+    `readable` is the settings with every wrong key set aside (None when the file is not
+    YAML, or not a mapping): checks against the repository's roles look at it, so they
+    can be told in the same round. Nothing may run with it; `config` is what may.
+    """
+
+    readable: RepoConfig | None
+    problems: tuple[ConfigProblem, ...] = ()
+    # The file as YAML read it, so a broken file's own commands and labels are recognised.
+    raw: Mapping[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> RepoConfig | None:
+        """The settings to use, or None when the file has any problem."""
+        return None if self.problems else self.readable
+
+
+def in_line_order(problems: Iterable[ConfigProblem]) -> tuple[ConfigProblem, ...]:
+    """Problems as a reader meets them: about the whole file first, then by line.
+
+    The sort is stable, so problems on one line keep the order they were found in.
+    """
+    return tuple(sorted(problems, key=lambda problem: problem.line or 0))
 
 
 def raw_mentions(
@@ -48,32 +83,89 @@ def raw_mentions(
 
 
 def parse_config(text: str | None) -> RepoConfig:
-    """The repository's config from the file's text (None: no file), or `ConfigError`."""
+    """The repository's config from the file's text (None: no file), or `ConfigError`
+    listing every problem in line order."""
+    reading = read_config(text)
+    if reading.config is None:
+        raise ConfigError(list(reading.problems), reading.raw)
+    return reading.config
+
+
+def read_config(text: str | None) -> ConfigReading:
+    """Everything wrong with the file's text, in line order, and what could be read."""
     if text is None or not text.strip():
-        return RepoConfig()
-    lines, problems = _structure(text)
-    if problems:
-        raise ConfigError(problems)
+        return ConfigReading(RepoConfig())
     try:
+        lines, problems = _structure(text)
         data = yaml.safe_load(text)
+    except _Unreadable as unreadable:
+        return ConfigReading(None, (unreadable.problem,))
     except yaml.YAMLError as exc:
-        raise ConfigError([_yaml_problem(exc)]) from None
+        return ConfigReading(None, (_yaml_problem(exc),))
     if data is None:
-        return RepoConfig()
+        return ConfigReading(RepoConfig(), in_line_order(problems))
     if not isinstance(data, dict):
-        raise ConfigError(
-            [ConfigProblem("", f"the file must be a mapping of settings, not {_shape(data)}", 1)]
-        )
-    try:
-        config = RepoConfig.model_validate(data)
-    except ValidationError as exc:
-        found = [_pydantic_problem(e, lines) for e in exc.errors()]
-        raise ConfigError(sorted(found, key=lambda p: p.line or 0), data) from None
-    config._lines.update(lines)
-    problems = list(_name_problems(config))
-    if problems:
-        raise ConfigError(problems, data)
-    return config
+        shape = ConfigProblem("", f"the file must be a mapping of settings, not {_shape(data)}", 1)
+        return ConfigReading(None, (shape,))
+    readable, refused = _validate(data, lines)
+    problems += refused
+    if readable is not None:
+        readable._lines.update(lines)
+        problems += _name_problems(readable)
+    return ConfigReading(readable, in_line_order(problems), data)
+
+
+def _validate(
+    data: dict[str, Any], lines: Mapping[str, int]
+) -> tuple[RepoConfig | None, list[ConfigProblem]]:
+    """The settings with every key pydantic refuses set aside, and a problem for each."""
+    problems: list[ConfigProblem] = []
+    remaining = copy.deepcopy(data)
+    for _ in range(_VALIDATION_ROUNDS):
+        try:
+            return RepoConfig.model_validate(remaining), problems
+        except ValidationError as exc:
+            errors = exc.errors()
+        for error in errors:
+            problem = _pydantic_problem(error, lines)
+            if problem not in problems:
+                problems.append(problem)
+            _set_aside(remaining, tuple(error["loc"]))
+    return None, problems
+
+
+def _set_aside(data: MutableMapping[Any, Any], loc: tuple[Any, ...]) -> None:
+    """Remove the value at pydantic's `loc` from `data`, so the rest can be read.
+
+    A role whose settings are wrong stays, with none (the role's name is still checked);
+    an item of a list takes the whole list with it (indices would shift otherwise).
+    """
+    parts = [part for part in loc if part != "[key]"]
+    if not parts:
+        return
+    parent = data
+    for part in parts[:-1]:
+        child = parent.get(part)
+        if isinstance(child, list):
+            parent.pop(part, None)
+            return
+        if not isinstance(child, MutableMapping):
+            return
+        parent = child
+    last = parts[-1]
+    a_roles_settings = len(parts) == 2 and parts[0] == "roles" and "[key]" not in loc
+    if a_roles_settings and last in parent:
+        parent[last] = {}
+    else:
+        parent.pop(last, None)
+
+
+class _Unreadable(Exception):
+    """The file cannot be read as YAML at all (or must not be): nothing else can be said."""
+
+    def __init__(self, problem: ConfigProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 # --- where things are in the file --------------------------------------------------------------
@@ -82,23 +174,24 @@ def parse_config(text: str | None) -> RepoConfig:
 def _structure(text: str) -> tuple[dict[str, int], list[ConfigProblem]]:
     """Each key path's line, and the problems PyYAML would let pass silently.
 
-    Duplicate keys (PyYAML keeps the last one) and aliases (`*anchor`, which can make a
-    small file expand into a huge one) are refused here.
+    Duplicate keys (PyYAML keeps the last one) are problems; aliases (`*anchor`, which
+    can make a small file expand into a huge one) and text that is not YAML end the
+    reading (`_Unreadable`) before the file is loaded.
     """
     problems: list[ConfigProblem] = []
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
-                return {}, [
+                raise _Unreadable(
                     ConfigProblem(
                         "",
                         "YAML aliases (`*name`) are not supported here: write the value out",
                         event.start_mark.line + 1 if event.start_mark else None,
                     )
-                ]
+                )
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        return {}, [_yaml_problem(exc)]
+        raise _Unreadable(_yaml_problem(exc)) from None
     lines: dict[str, int] = {}
     if root is not None:
         _walk(root, (), lines, problems)

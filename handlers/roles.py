@@ -19,13 +19,12 @@ from handlers.command_names import BUILTIN_COMMANDS, IMPLEMENT
 from handlers.config import (
     CONFIG_PATH,
     LABEL_PREFIX,
-    ConfigError,
     ConfigProblem,
     RepoConfig,
     render_problems,
 )
-from handlers.config_checks import check_models, check_roles
-from handlers.config_parsing import parse_config, raw_mentions
+from handlers.config_checks import review_config
+from handlers.config_parsing import raw_mentions
 from handlers.decisions import StartJob
 
 
@@ -57,18 +56,17 @@ def build_setup(
     providers: Collection[str],
     extra_problems: Collection[ConfigProblem] = (),
 ) -> RepoSetup:
-    """Parse the config and the role files, and check the config against the roles."""
+    """Parse the config and the role files, and check the config against the roles:
+    every problem at once, in line order (handlers.config_checks.review_config)."""
     roles = discover_roles(role_files)
-    try:
-        config = parse_config(config_text)
-    except ConfigError as error:
-        return RepoSetup(default_branch, roles, None, (*extra_problems, *error.problems), error.raw)
-    problems = [
-        *extra_problems,
-        *check_roles(config, roles.names()),
-        *check_models(config, default=default_model, providers=providers),
-    ]
-    return RepoSetup(default_branch, roles, config, tuple(problems))
+    review = review_config(
+        config_text,
+        roles.names(),
+        default_model=default_model,
+        providers=providers,
+        extra_problems=extra_problems,
+    )
+    return RepoSetup(default_branch, roles, review.config, review.problems, review.raw)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ import bisect
 import json
 import re
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from agents.roles.loader import (
-    CLAUDE_DIR,
-    COPILOT_DIR,
+    BUILTIN_SOURCE,
     CREDENTIAL_WARNING,
+    ROLE_DIRS,
     Role,
     RoleError,
     builtin_roles,
@@ -37,13 +37,19 @@ from bot.cli.role_runtime import (
     runtime_offer,
     worker_default_model,
 )
+from bot.providers import BUILTIN_PROVIDERS, provider_names
+from bot.settings import SettingsError, get_settings
+from handlers.config import CONFIG_PATH
+from handlers.config_checks import review_config
 
-_TIER_LABELS = {0: COPILOT_DIR, 1: CLAUDE_DIR, 2: "built-in"}
 CREDENTIAL_HINT = (
     "holds a credential (redacted wherever Rolecall posts it; move it to a secret store)"
 )
 # A line quoted in a problem is cut to this many characters.
 MAX_SHOWN_LINE = 160
+CONFIG_NAME = CONFIG_PATH.rsplit("/", 1)[-1]
+# A common misspelling the worker names too (bot.jobs.setup), rather than ignoring it.
+MISSPELT_CONFIG_NAME = "rolecall.yaml"
 # How `roles check` marks what is worth knowing but not wrong with the file: the role
 # still runs, only not quite as written (see bot/cli/role_runtime.py).
 WARNING = "warning: "
@@ -63,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "list",
         help="the roles a repository checkout gets, with precedence and shadowing",
         description=(
-            f"List the roles from {COPILOT_DIR}, {CLAUDE_DIR} and the built-ins, "
+            f"List the roles from {', '.join(ROLE_DIRS)} and the built-ins, "
             "highest precedence first, as read from the working tree."
         ),
     )
@@ -81,10 +87,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     check = commands.add_parser(
         "check",
-        help="lint role files; exit 1 when anything is wrong",
+        help=f"lint role files and {CONFIG_PATH}; exit 1 when anything is wrong",
         description=(
-            "Check role files, directories of them, or repository roots (default: this "
-            f"repository's {CLAUDE_DIR} and {COPILOT_DIR}). One line per problem."
+            "Check role files, directories of them, repository roots or a "
+            f"{CONFIG_PATH} (default: this repository's {', '.join(ROLE_DIRS)} and "
+            f"{CONFIG_PATH}). One line per problem; a repository's {CONFIG_PATH} is checked "
+            "against the roles that repository has, every problem at once, in line order."
         ),
     )
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
@@ -110,11 +118,10 @@ def run_list(args: argparse.Namespace) -> int:
     default = worker_default_model()
     rows = [["ROLE", "PRECEDENCE", "SOURCE", "WRITES", "MODEL", "WARNINGS"]]
     for role in role_set.roles:
-        tier = precedence_of(role.source)
         rows.append(
             [
                 role.name,
-                f"{tier + 1} {_TIER_LABELS[tier]}" if tier is not None else "?",
+                _precedence_label(role.source),
                 role.source,
                 "yes" if role.can_write else "no",
                 _model_label(role, default),
@@ -140,7 +147,7 @@ def _read_role_dirs(repo: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Role files under the checkout's agent directories, keyed by repo-relative path."""
     files: dict[str, str] = {}
     unreadable: list[tuple[str, str]] = []
-    for directory in (COPILOT_DIR, CLAUDE_DIR):
+    for directory in ROLE_DIRS:
         for path in _role_files_in(repo / directory, unreadable, relative_to=repo):
             relative = path.relative_to(repo).as_posix()
             try:
@@ -178,6 +185,15 @@ def _table(rows: list[list[str]]) -> list[str]:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
+
+
+def _precedence_label(source: str) -> str:
+    """`1 .github/chatmodes`: the tier a role's file puts it in, and the folder it is in."""
+    tier = precedence_of(source)
+    if tier is None:
+        return "?"
+    folder = "built-in" if source == BUILTIN_SOURCE else PurePosixPath(source).parent.as_posix()
+    return f"{tier + 1} {folder}"
 
 
 def _model_label(role: Role, default: str) -> str:
@@ -282,22 +298,29 @@ def _plain(value: object) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Lint role files; print `path: problem` per finding; 1 when there is any, else 0.
+    """Lint role files and config files; print `path: problem` per finding; 1 when there
+    is any, else 0.
 
     Warnings (`path: warning: …`) are printed too but do not fail the check: the role
     runs, only without a tool it asked for or without a cost limit.
     """
     findings: list[tuple[str, str]] = []
     groups: list[list[Path]] = []
+    repos: list[Path] = []  # repository roots whose config is checked
+    config_files: list[Path] = []  # config files named on the command line
     for target in args.paths:
         if not target.exists() and not target.is_symlink():
             findings.append((str(target), "no such file or directory"))
         elif target.is_dir():
             groups.extend(_role_file_groups(target, findings, repo_only=False))
+            repos.append(target)
+        elif target.name in (CONFIG_NAME, MISSPELT_CONFIG_NAME):
+            config_files.append(target)
         else:
             groups.append([target])
     if not args.paths:
         groups.extend(_role_file_groups(Path("."), findings, repo_only=True))
+        repos.append(Path("."))
     default = worker_default_model()
     checked = 0
     for group in groups:
@@ -306,25 +329,89 @@ def run_check(args: argparse.Namespace) -> int:
             checked += 1
             for problem in _check_file(path, default, seen):
                 findings.append((str(path), problem))
+    configs = []
+    for repo in repos:
+        config_path, config_findings = check_repo_config(repo, default)
+        if config_path is not None:
+            configs.append(config_path)
+            findings += config_findings
+    for config_file in config_files:
+        configs.append(str(config_file))
+        if config_file.name == MISSPELT_CONFIG_NAME:
+            findings.append((str(config_file), f"Rolecall reads {CONFIG_PATH}: rename it"))
+        findings += check_config_file(config_file, _repository_of(config_file), default)
     for path_text, problem in findings:
         print(f"{path_text}: {problem}")
     warned = sum(1 for _, problem in findings if problem.startswith(WARNING))
     problems = len(findings) - warned
-    if checked == 0 and not findings:
-        print("no role files found", file=sys.stderr)
+    if checked == 0 and not configs and not findings:
+        print(f"no role files or {CONFIG_PATH} found", file=sys.stderr)
     else:
+        what = f"{checked} role file(s)" + "".join(f" and {path}" for path in configs)
         also = f", {warned} warning(s)" if warned else ""
-        print(f"checked {checked} role file(s): {problems} problem(s){also}", file=sys.stderr)
+        print(f"checked {what}: {problems} problem(s){also}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def check_repo_config(repo: Path, default_model: str) -> tuple[str | None, list[tuple[str, str]]]:
+    """The repository's `.github/rolecall.yml` (None when it has none) and its problems.
+
+    Like the worker, it names a `.github/rolecall.yaml` that stands where the file
+    should (a misspelling that would otherwise be ignored without a word).
+    """
+    path, misspelt = repo / CONFIG_PATH, repo / ".github" / MISSPELT_CONFIG_NAME
+    if not path.exists() and not path.is_symlink():
+        if misspelt.is_file():
+            return str(misspelt), [(str(misspelt), f"Rolecall reads {CONFIG_PATH}: rename it")]
+        return None, []
+    return str(path), check_config_file(path, repo, default_model)
+
+
+def check_config_file(path: Path, repo: Path, default_model: str) -> list[tuple[str, str]]:
+    """Every problem with one config file, `(path, "line N, `key`: what")` each, in line
+    order: checked as the worker checks it (handlers.config_checks.review_config), against
+    the roles the checkout at `repo` gets and the providers this deployment knows, so the
+    comment a command would earn is read here first, problem for problem."""
+    if path.is_symlink() or not path.is_file():
+        return [(str(path), "must be a regular file (Rolecall reads it from git as a file)")]
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        return [(str(path), f"cannot read the file: {exc.strerror or exc}")]
+    files, _ = _read_role_dirs(repo)
+    reading = review_config(
+        text,
+        discover_roles(files).names(),
+        default_model=default_model,
+        providers=_provider_names(),
+    )
+    return [(str(path), problem.render()) for problem in reading.problems]
+
+
+def _repository_of(config_file: Path) -> Path:
+    """The checkout a config file given by path belongs to (its roles are checked against)."""
+    parent = config_file.absolute().parent
+    return parent.parent if parent.name == ".github" else parent
+
+
+def _provider_names() -> list[str]:
+    """The providers a role may name here, as the worker reads them (the built-in ones
+    when other settings are incomplete)."""
+    try:
+        return provider_names(get_settings())
+    except SettingsError:
+        return sorted(BUILTIN_PROVIDERS)
 
 
 def _role_file_groups(
     directory: Path, findings: list[tuple[str, str]], *, repo_only: bool
 ) -> list[list[Path]]:
-    """A repository root's two agent directories, or else (unless `repo_only`) the
-    directory itself, taken as a folder of role files."""
-    agent_dirs = [directory / COPILOT_DIR, directory / CLAUDE_DIR]
-    if not repo_only and not any(path.is_dir() for path in agent_dirs):
+    """A repository root's two agent directories, or else (unless `repo_only`, or the
+    directory has a `.github` folder, where its config lives) the directory itself,
+    taken as a folder of role files."""
+    agent_dirs = [directory / role_dir for role_dir in ROLE_DIRS]
+    a_repository = (directory / ".github").is_dir() or any(path.is_dir() for path in agent_dirs)
+    if not repo_only and not a_repository:
         agent_dirs = [directory]
     groups = []
     for agent_dir in agent_dirs:

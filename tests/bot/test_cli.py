@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -10,14 +11,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.cli.main import main
-from bot.settings import Settings
+from bot.cli.jobs import no_ledger
+from bot.cli.main import COMMANDS, build_parser, main
+from bot.settings import Settings, get_settings
 from bot.store.ledger import NewDelivery, open_ledger
 from tests.helpers import enterable_dir
 
@@ -52,6 +55,14 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("serve", "worker", "jobs", "doctor", "roles"):
         assert command in result.stdout
+    # Each command is found by its module alone (what keeps `rolecall jobs` fast).
+    [commands] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert sorted(commands.choices) == sorted(COMMANDS)
+    for name, module in COMMANDS.items():
+        [alone] = [
+            a for a in build_parser(name)._actions if isinstance(a, argparse._SubParsersAction)
+        ]
+        assert name in alone.choices, module
 
 
 def test_a_malformed_setting_is_one_line_and_exit_2_without_a_traceback(tmp_path: Path) -> None:
@@ -237,20 +248,27 @@ def test_jobs_table_shows_unknown_cost_and_outcomes(
     tmp_path: Path, in_process: Callable[..., tuple[int, str, str]]
 ) -> None:
     first, second = record_two_jobs(tmp_path / "data")
-    code, out, _ = in_process("jobs")
+    code, out, _ = in_process("jobs", COLUMNS="100")
     assert code == 0
     rows = out.splitlines()
-    assert rows[0].split() == ["ID", "STATE", "ROLE", "TARGET", "COST", "OUTCOME", "PR"]
-    assert rows[1].split()[:5] == [str(second), "failed", "implementer", "octo/repo#2", "unknown"]
-    assert "interrupted by a restart" in rows[1]
+    assert rows[0].split() == ["ID", "STATE", "ROLE", "TARGET", "COST", "PR", "OUTCOME"]
+    assert rows[1].split() == [
+        str(second),
+        "failed",
+        "implementer",
+        "octo/repo#2",
+        "unknown",
+        "-",
+        *["interrupted", "by", "a", "restart"],
+    ]
     assert rows[2].split() == [
         str(first),
         "succeeded",
         "implementer",
         "octo/repo#1",
         "$0.4321",
+        "#3",
         "-",
-        "https://github.com/octo/repo/pull/3",
     ]
 
 
@@ -279,24 +297,159 @@ def test_doctor_names_an_unreachable_database_without_its_password(
     assert "ROLECALL_DATABASE_URL" in line and "hunter2" not in text
 
 
-def test_jobs_where_there_is_no_ledger_says_so_and_creates_none(tmp_path: Path) -> None:
-    listed = rolecall(tmp_path, "jobs")
-    assert listed.returncode == 1
-    assert "no ledger at" in listed.stderr and "ROLECALL_DATA_DIR" in listed.stderr
-    assert "no jobs yet" not in listed.stdout
-    assert not (tmp_path / "data" / "rolecall.db").exists()
-
-
-def test_jobs_shows_an_outcome_as_plain_text_cut_at_a_word(
+def test_jobs_shows_outcomes_as_plain_text_cut_at_a_word_to_fit_the_terminal(
     tmp_path: Path, in_process: Callable[..., tuple[int, str, str]]
 ) -> None:
-    _, second = record_two_jobs(tmp_path / "data")
+    first, second = record_two_jobs(tmp_path / "data")
     ledger = open_ledger(make_settings(tmp_path / "data"))
     outcome = "The agent stopped at the **turn limit** (`50 turns`) before finishing the work"
-    ledger.update_job(second, outcome=f"{outcome}\n\nIts work so far is on a draft PR.")
+    ledger.update_job(second, outcome=f"⚠️ {outcome}\n\nIts work so far is on a draft PR.")
+    # What an older Rolecall wrote: an exception's repr, and text that steers a terminal.
+    ledger.update_job(
+        first, outcome="failed in execute: RuntimeError('sandbox \\'bwrap\\' died')\x1b[2J"
+    )
     ledger.close()
-    code, out, _ = in_process("jobs")
+    for columns in (80, 120):
+        code, out, _ = in_process("jobs", COLUMNS=str(columns))
+        assert code == 0
+        lines = out.splitlines()
+        assert all(len(line) <= columns for line in lines), (columns, lines)
+        newest, oldest = lines[1], lines[2]
+        assert "**" not in newest and "`" not in newest and "⚠" not in newest
+        shown = newest.split("  ")[-1].strip()
+        assert shown.endswith("…") and shown.removesuffix("…") in (
+            "The agent stopped at the turn limit (50 turns) before finishing the work Its work "
+            "so far is on a draft PR."
+        )
+        assert shown.removesuffix("…").split()[-1] in outcome.replace("**", "").split()
+        assert "RuntimeError(" not in oldest and "\x1b" not in out
+        if columns == 120:
+            assert oldest.endswith("failed in execute: RuntimeError: sandbox 'bwrap' died[2J")
+    code, out, _ = in_process("jobs", COLUMNS="80")
+    assert out.splitlines()[1].endswith("  The agent stopped at the…")
+
+
+def test_jobs_json_is_what_the_ledger_model_holds(
+    tmp_path: Path, in_process: Callable[..., tuple[int, str, str]]
+) -> None:
+    """`--json` reads the file without SQLModel, and prints exactly what `Job` would."""
+    first, second = record_two_jobs(tmp_path / "data")
+    ledger = open_ledger(make_settings(tmp_path / "data"))
+    ledger.update_job(
+        first,
+        started_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        turns=7,
+        decision_json={"kind": "implement", "notes": None, "labels": ["a"]},
+    )
+    ledger.update_job(second, is_pull_request=True, cost_usd=2.0, summary="done\n`x`")
+    expected = [job.model_dump(mode="json") for job in ledger.list_jobs(limit=50)]
+    ledger.close()
+    code, out, _ = in_process("jobs", "--json")
     assert code == 0
-    row = out.splitlines()[1]
-    assert "The agent stopped at the turn limit (50 turns) before…" in row
-    assert "**" not in row and "`" not in row
+    assert json.loads(out) == expected
+    assert json.loads(out)[1]["started_at"] == "2026-01-02T03:04:05Z"
+    assert json.loads(out)[1]["decision_json"] == {
+        "kind": "implement",
+        "notes": None,
+        "labels": ["a"],
+    }
+
+
+def test_jobs_from_another_directory_creates_nothing_and_says_where_it_looked(
+    tmp_path: Path,
+) -> None:
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    data = tmp_path / "srv" / "data"  # not there: Rolecall never ran with it
+    for argv in (["jobs"], ["jobs", "--json"]):
+        listed = subprocess.run(
+            [ROLECALL, *argv],
+            cwd=elsewhere,
+            env=clean_env(data),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 1
+        assert listed.stdout == ""
+        assert f"no ledger at {data / 'rolecall.db'} (ROLECALL_DATA_DIR is {data})" in listed.stderr
+        assert "nothing was created" in listed.stderr
+        assert "ROLECALL_DATA_DIR (or ROLECALL_DATABASE_URL)" in listed.stderr
+        assert list(elsewhere.iterdir()) == [] and not data.parent.exists()
+
+
+def test_jobs_finds_the_ledger_the_settings_name_from_any_directory(tmp_path: Path) -> None:
+    _, second = record_two_jobs(tmp_path / "srv" / "data")
+    elsewhere = tmp_path / "home"
+    elsewhere.mkdir()
+    (elsewhere / ".env").write_text(f"ROLECALL_DATA_DIR={tmp_path / 'srv' / 'data'}\n")
+    env = clean_env(tmp_path / "srv" / "data")
+    del env["ROLECALL_DATA_DIR"]  # from .env only
+    listed = subprocess.run(
+        [ROLECALL, "jobs"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[1].split()[:2] == [str(second), "failed"]
+    url = f"sqlite:///{tmp_path / 'srv' / 'data' / 'rolecall.db'}"
+    listed = subprocess.run(
+        [ROLECALL, "jobs", "--json"],
+        cwd=tmp_path,
+        env={**env, "ROLECALL_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert json.loads(listed.stdout)[0]["id"] == second
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "srv"]
+    assert [p.name for p in (tmp_path / "srv" / "data").iterdir()] == ["rolecall.db"], (
+        "reading leaves no side file (-wal, -shm) behind"
+    )
+
+
+def test_without_rolecall_data_dir_the_message_names_the_default(
+    in_process: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ROLECALL_DATA_DIR")
+    settings = get_settings()
+    message = no_ledger(settings, settings.data_dir / "rolecall.db")
+    assert "ROLECALL_DATA_DIR is not set, so the default data directory (" in message
+    assert str(settings.data_dir) in message and "nothing was created" in message
+    url = "sqlite:///nowhere/ledger.db"
+    monkeypatch.setenv("ROLECALL_DATABASE_URL", url)
+    code, out, err = in_process("jobs")
+    assert (code, out) == (1, "")
+    assert f"no ledger at {Path('nowhere/ledger.db').absolute()} (ROLECALL_DATABASE_URL " in err
+    assert not Path("nowhere").exists()
+
+
+def test_jobs_on_a_sqlite_ledger_never_loads_sqlalchemy(tmp_path: Path) -> None:
+    """What keeps `rolecall jobs` and `--help` fast (bench/startup.py): SQLModel with
+    SQLAlchemy takes longer to import than the whole command may."""
+    record_two_jobs(tmp_path / "data")
+    probe = (
+        "import sys\n"
+        "from bot.cli.main import build_parser, main\n"
+        "build_parser()\n"
+        "for argv in (['jobs'], ['jobs', '--json']):\n"
+        "    assert main(argv) == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel')))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=clean_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines()[-1] == "[]"
+
+
+def test_jobs_on_an_unreachable_database_says_which_setting(
+    in_process: Callable[..., tuple[int, str, str]],
+) -> None:
+    url = "postgresql://rolecall:hunter2-password@127.0.0.1:1/nowhere"
+    code, out, err = in_process("jobs", ROLECALL_DATABASE_URL=url)
+    assert (code, out) == (1, "")
+    assert "check ROLECALL_DATABASE_URL" in err and "hunter2" not in err

@@ -25,8 +25,21 @@ from tests.e2e.roles_world import (
 GATEWAY_KEY = "gw-standin-key-0123456789"
 
 
-def test_an_invalid_config_gets_one_comment_saying_what_and_where(rolecall: Rolecall) -> None:
-    config = "labels:\n  backend: backend\nroles:\n  backend:\n    max_turns: 0\n"
+def test_an_invalid_config_gets_one_comment_listing_every_problem_in_line_order(
+    rolecall: Rolecall,
+) -> None:
+    # Schema errors (lines 5 and 7) and roles the repository lacks (lines 3 and 8): all
+    # told in the one comment, in the order a maintainer reads the file.
+    config = (
+        "labels:\n"  # 1
+        "  backend: backend\n"  # 2
+        "  frontend: frontnd\n"  # 3
+        "roles:\n"  # 4
+        "  backend: {max_turns: 0}\n"  # 5
+        "pull_requests:\n"  # 6
+        "  drafts: true\n"  # 7
+        "default_role: plannr\n"  # 8
+    )
     put_on_main(
         rolecall, {".claude/agents/backend.md": BACKEND_ROLE, ".github/rolecall.yml": config}
     )
@@ -35,7 +48,17 @@ def test_an_invalid_config_gets_one_comment_saying_what_and_where(rolecall: Role
     trigger = rolecall.github.comment(REPO, "alice", issue, "/backend")
 
     comment = bot_comment_containing(rolecall, issue, ".github/rolecall.yml")["body"]
-    assert "line 5, `roles.backend.max_turns`: must be at least 1, not `0`" in comment
+    problems = [line for line in comment.splitlines() if line.startswith("- line ")]
+    assert [line.split(":")[0] for line in problems] == [
+        "- line 3, `labels.frontend`",
+        "- line 5, `roles.backend.max_turns`",
+        "- line 7, `pull_requests.drafts`",
+        "- line 8, `default_role`",
+    ], comment
+    assert "no role named `frontnd` in this repository" in problems[0]
+    assert problems[1].endswith("must be at least 1, not `0`")
+    assert "did you mean `draft`?" in problems[2]
+    assert "no role named `plannr`" in problems[3]
     assert "default branch (`main`)" in comment
     [job] = rolecall.wait_for_jobs_to_settle()
     assert job["state"] == "failed"

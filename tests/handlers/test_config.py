@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.config import ConfigError, RepoConfig, RoleSettings, render_problems
-from handlers.config_checks import check_models, check_roles
+from handlers.config import ConfigError, ConfigProblem, RepoConfig, RoleSettings, render_problems
+from handlers.config_checks import check_models, check_roles, review_config
 from handlers.config_parsing import parse_config, raw_mentions
 
 FULL = """\
@@ -231,3 +231,102 @@ def test_each_invalid_ci_or_grant_setting_says_what_and_where(text: str, expecte
         parse_config(text)
     rendered = [problem.render() for problem in raised.value.problems]
     assert any(line.startswith(expected) or expected in line for line in rendered), rendered
+
+
+# --- every problem in one round, in line order (issue #13) --------------------------------------
+
+# Line 3 names a role the repository lacks; line 9 is a schema error.
+TWO_KINDS = """\
+default_role: backend
+labels:
+  needs-frontend: frontend
+roles:
+  backend:
+    max_turns: 30
+  planner:
+    max_minutes: 10
+    max_turn: 3
+"""
+
+
+def review(text: str, roles: tuple[str, ...] = ("backend", "planner", "implementer")) -> list[str]:
+    reading = review_config(text, roles, default_model="sonnet", providers=["anthropic"])
+    assert reading.config is None, "a file with problems is never used"
+    return [problem.render() for problem in reading.problems]
+
+
+def test_schema_errors_and_unknown_roles_are_told_together_in_line_order() -> None:
+    assert review(TWO_KINDS) == [
+        "line 3, `labels.needs-frontend`: no role named `frontend` in this repository; roles "
+        "here: `backend`, `implementer`, `planner`",
+        "line 9, `roles.planner.max_turn`: unknown key; did you mean `max_turns`? keys allowed "
+        "here: `max_cost_usd`, `max_minutes`, `max_turns`, `may_change`, `model`, `thinking`",
+    ]
+
+
+def test_a_role_whose_settings_are_wrong_is_still_checked_by_name() -> None:
+    text = "roles:\n  backnd: 3\n  planner:\n    max_turns: 0\ncommands:\n  be: backnd\n"
+    assert [line.split(":")[0] for line in review(text)] == [
+        "line 2, `roles.backnd`",  # must be a mapping
+        "line 2, `roles.backnd`",  # and names no role here
+        "line 4, `roles.planner.max_turns`",
+        "line 6, `commands.be`",
+    ]
+
+
+def test_duplicates_names_and_models_join_the_same_list() -> None:
+    text = (
+        "commands:\n"  # 1
+        "  help: backend\n"  # 2: one of Rolecall's own
+        "models:\n"  # 3
+        "  local: nowhere,qwen\n"  # 4: no such provider
+        "commands:\n"  # 5: twice
+        "  be: backnd\n"  # 6: no such role
+        "pull_requests:\n"  # 7
+        "  draft: maybe\n"  # 8
+    )
+    lines = review(text)
+    assert [line.split(":")[0] for line in lines] == [
+        "line 4, `models.local`",
+        "line 5, `commands`",
+        "line 6, `commands.be`",
+        "line 8, `pull_requests.draft`",
+    ], lines
+
+
+def test_a_file_without_problems_reviews_clean_and_is_used() -> None:
+    reading = review_config(
+        FULL, ["backend", "planner"], default_model="sonnet", providers=["anthropic", "ollama"]
+    )
+    assert reading.problems == ()
+    assert reading.config is not None and reading.config.default_role == "backend"
+
+
+def test_problems_about_the_whole_file_come_first() -> None:
+    extra = ConfigProblem("", "Rolecall reads `.github/rolecall.yml`: rename it")
+    reading = review_config(
+        "lables: {}\n",
+        ["implementer"],
+        default_model="sonnet",
+        providers=["anthropic"],
+        extra_problems=[extra],
+    )
+    assert [p.key for p in reading.problems] == ["", "lables"]
+
+
+def test_the_posted_comment_lists_every_problem_in_line_order() -> None:
+    reading = review_config(
+        TWO_KINDS, ["backend", "planner"], default_model="sonnet", providers=["anthropic"]
+    )
+    body = render_problems(reading.problems, "main")
+    items = [line for line in body.splitlines() if line.startswith("- ")]
+    assert [item.split(",")[0] for item in items] == ["- line 3", "- line 9"]
+
+
+def test_a_key_of_the_wrong_kind_is_set_aside_and_the_rest_still_checked() -> None:
+    lines = review("commands:\n  1: backend\n  be: backnd\nroles:\n  2: {}\n")
+    assert [line.split(":")[0] for line in lines] == [
+        "line 2, `commands.1`",
+        "line 3, `commands.be`",
+        "line 5, `roles.2`",
+    ], lines
