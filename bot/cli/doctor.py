@@ -1,12 +1,22 @@
-"""`rolecall doctor`: this machine and the settings, checked one line each with what to do."""
+"""`rolecall doctor`: this machine and the settings, checked one line each with what to do.
+
+Each setting is proved, not just found: the App's key signs a JWT GitHub accepts, the
+model key gets an answer from the default model, bubblewrap makes a sandbox, the data
+dir takes a file, the ledger and the queue open (`bot.cli.doctor_services` for the
+App, the webhook secret and the model). A failing line says how to fix it; the exit
+status is 1 when any line fails.
+"""
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import sqlite3
 import subprocess
 import tempfile
+from pathlib import Path
 
+from bot.cli.doctor_services import Check, check_app, check_model, check_webhook_secret
 from bot.settings import Settings, get_settings
 
 
@@ -20,19 +30,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def doctor_command(args: argparse.Namespace) -> int:
     settings = get_settings()
     checks = [
+        *check_app(settings),
+        check_webhook_secret(settings),
+        *check_model(settings),
         _check_sandbox(settings),
         _check_git(),
         _check_data_dir(settings),
-        *_check_settings(settings),
         _check_database(settings),
         _check_queue(settings),
     ]
     for ok, line in checks:
-        print(f"{'ok  ' if ok else 'FAIL'}  {line}")
+        print(f"{'ok  ' if ok else 'FAIL'}  {line}", flush=True)
     return 0 if all(ok for ok, _ in checks) else 1
-
-
-Check = tuple[bool, str]
 
 
 def _check_sandbox(settings: Settings) -> Check:
@@ -83,18 +92,6 @@ def _check_data_dir(settings: Settings) -> Check:
     return True, f"data dir: {path} is writable"
 
 
-def _check_settings(settings: Settings) -> list[Check]:
-    missing = settings.missing_app_settings()
-    if settings.anthropic_api_key is None and settings.anthropic_base_url is None:
-        missing.append(
-            "ANTHROPIC_API_KEY: the model API key (or ANTHROPIC_BASE_URL for a gateway "
-            "that needs none)"
-        )
-    if not missing:
-        return [(True, "settings: the GitHub App and the model API are configured")]
-    return [(False, f"setting {line}") for line in missing]
-
-
 def _check_database(settings: Settings) -> Check:
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -118,7 +115,7 @@ def _check_queue(settings: Settings) -> Check:
     url = settings.resolved_queue_url()
     shown = _without_password(url)
     if not url.startswith(("redis://", "rediss://")):
-        return True, f"queue: {shown} (SQLite, checked with the data dir)"
+        return _check_sqlite_queue(Path(url.removeprefix("sqlite:///")))
     import redis
 
     try:
@@ -130,6 +127,20 @@ def _check_queue(settings: Settings) -> Check:
     except redis.RedisError as exc:
         return False, f"queue: cannot reach {shown} ({exc}); check ROLECALL_QUEUE_URL"
     return True, f"queue: {shown} is reachable"
+
+
+def _check_sqlite_queue(path: Path) -> Check:
+    """The queue's SQLite file opens and answers (huey creates its tables at start)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, timeout=5)
+        try:
+            connection.execute("PRAGMA schema_version").fetchone()
+        finally:
+            connection.close()
+    except (sqlite3.Error, OSError) as exc:
+        return False, f"queue: cannot open {path} ({exc}); check ROLECALL_QUEUE_URL"
+    return True, f"queue: {path} opens (SQLite)"
 
 
 def _without_password(url: str) -> str:

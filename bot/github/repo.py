@@ -30,8 +30,9 @@ class RepoClient(IssueVerbs, PullVerbs, GitDataVerbs, CheckVerbs):
 
     def permission(self, login: str) -> str:
         """The live permission of `login`: admin, maintain, write, triage, read or none."""
+        rest = self.rest  # minting the token may fail too: that 404 is no "none"
         try:
-            data = self.rest.repos.get_collaborator_permission_level(
+            data = rest.repos.get_collaborator_permission_level(
                 self.owner, self.name, login
             ).parsed_data
         except RequestFailed as exc:

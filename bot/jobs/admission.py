@@ -18,6 +18,7 @@ import logging
 
 from bot.github import RepoClient
 from bot.jobs.context import Services
+from bot.jobs.failures import explain_failure
 from bot.jobs.loopbreaker import (
     READER_NOTE,
     claim_thread_note,
@@ -46,11 +47,8 @@ def admit(svc: Services, job: Job, request: StartJob, repo: RepoClient) -> bool:
         writer = svc.non_writers.may_write(repo, request.sender_login)
     except Exception as exc:
         log.exception("job %s: could not check @%s's permission", job.id, request.sender_login)
-        svc.ledger.update_job(
-            job.id,
-            state="failed",
-            outcome=f"could not check @{request.sender_login}'s permission: {type(exc).__name__}",
-        )
+        # Nothing can be posted (GitHub refused or is away): the ledger says why, in words.
+        svc.ledger.update_job(job.id, state="failed", outcome=explain_failure(exc))
         return False
     if not writer:
         refuse_reader(svc, job, request, repo)

@@ -30,4 +30,10 @@ def _reason(result: RunResult) -> str:
         )
     if result.stop == "cancelled":
         return "The job was cancelled."
-    return f"The model API failed: {result.detail}"
+    return _sentence(result.detail)  # the model API's failure, said whole (agents.model_errors)
+
+
+def _sentence(line: str) -> str:
+    """`line` as a sentence: a capital first letter, a full stop at the end."""
+    line = line.strip() or "the model API failed"
+    return line[0].upper() + line[1:] + ("" if line.endswith((".", "!", "?")) else ".")

@@ -22,7 +22,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from hmac import compare_digest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -114,8 +114,12 @@ class ModelStandIn:
         host: str = "127.0.0.1",
         context_windows: Mapping[str, int] | None = None,
         default_context_window: int = 200_000,
+        models: Collection[str] | None = None,
     ) -> None:
         self.api_key = api_key
+        # The model ids it serves; any other is a 404 `not_found_error`, as the API answers
+        # a model it does not know. None serves every id (most tests name their own).
+        self.models: frozenset[str] | None = frozenset(models) if models is not None else None
         self._host = host
         self._lock = threading.Lock()
         self._released = threading.Event()
@@ -339,6 +343,10 @@ class ModelStandIn:
             if body is None:
                 raise RequestError("There was an error parsing the body: expected a JSON object")
             validate_request(body)
+            if self.models is not None and body["model"] not in self.models:
+                raise RequestError(
+                    f"model: {body['model']}", status=404, error_type="not_found_error"
+                )
             room = self.windows.room(body)
         except RequestError as error:
             send_error(handler, error.status, error.error_type, error.message, request_id)

@@ -379,6 +379,23 @@ def test_wrong_key_is_an_authentication_error(ms: ModelStandIn) -> None:
     assert ms.pending_turns == 1
 
 
+def test_a_model_it_does_not_serve_is_a_not_found_error(ms: ModelStandIn) -> None:
+    ms.models = frozenset({MODEL})
+    ms.script(["served"])
+    with _client(ms, max_retries=2) as client:
+        with pytest.raises(anthropic.NotFoundError) as raised:
+            client.messages.create(
+                model="claude-nope-1", max_tokens=16, messages=[{"role": "user", "content": "Hi"}]
+            )
+        answer = client.messages.create(
+            model=MODEL, max_tokens=16, messages=[{"role": "user", "content": "Hi"}]
+        )
+    assert raised.value.type == "not_found_error"
+    assert raised.value.api_message == "model: claude-nope-1"
+    assert answer.content[0].type == "text" and answer.content[0].text == "served"
+    assert len(ms.requests) == 2  # a 404 is not retried
+
+
 def test_key_is_accepted_as_x_api_key_or_bearer_token(ms: ModelStandIn) -> None:
     ms.script(["one", "two"])
     body = {"model": MODEL, "max_tokens": 16, "messages": [{"role": "user", "content": "Hi"}]}

@@ -11,6 +11,7 @@ role that cannot change files answers with its final message as a comment, made 
 from __future__ import annotations
 
 from bot.jobs.context import Delivery, Given, JobSkipped, JobStopped, Screened, Services, Work
+from bot.jobs.failures import explain_failure
 from bot.jobs.playbooks.words import agent_words
 from bot.jobs.setup import load_setup
 from bot.render import roles as render_roles
@@ -27,7 +28,8 @@ def route_before_acknowledging(svc: Services, given: Given) -> Screened:
         loaded = load_setup(svc, given)
     except Exception as exc:
         if not plausibly_ours(decision):  # a `bug` label must not earn an error comment
-            raise JobSkipped(f"{describe_trigger(decision)}: could not read roles: {exc}") from exc
+            said = explain_failure(exc)
+            raise JobSkipped(f"{describe_trigger(decision)}: could not read roles: {said}") from exc
         raise
     route = resolve(decision, loaded.setup)
     if isinstance(route, Skip):
