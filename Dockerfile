@@ -10,7 +10,7 @@ RUN apt-get update \
 
 RUN useradd --create-home --uid 10001 rolecall
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md app.yml ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY agents ./agents

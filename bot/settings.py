@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pydantic_settings
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agents.sandbox.limits import ResourceLimits
 from agents.sandbox.user import (
@@ -26,6 +26,7 @@ from agents.sandbox.user import (
 )
 from agents.text.redact.judging import looks_secret
 from agents.workspace.volume import WorktreeVolume
+from bot.app_credentials import StoredAppSettings
 from bot.providers import PROVIDERS_EXAMPLE, ProviderSettings, check_providers
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -147,6 +148,20 @@ class Settings(BaseSettings):
     network_allowlist: str = Field(default="", validation_alias="ROLECALL_NETWORK_ALLOWLIST")
     # Role names granted that network, comma separated; `*` for every role.
     network_roles: str = Field(default="", validation_alias="ROLECALL_NETWORK_ROLES")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Last: what the setup page stored (<data dir>/github-app.json) fills only the
+        # values the environment and .env leave unset (bot.app_credentials).
+        stored = StoredAppSettings(settings_cls, default_data_dir)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings, stored
 
     def allowed_bot_logins(self) -> frozenset[str]:
         """ROLECALL_ALLOWED_BOTS as a set of logins (compared case-insensitively later)."""

@@ -32,6 +32,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "bot.render": (*_BOT_ABOVE_JOBS, "bot.jobs", "bot.github", "bot.web"),
     "bot.web": ("bot.jobs", "bot.render", "bot.cli", "bot.queue"),
     "bot.jobs": (*_BOT_ABOVE_JOBS, *_BELOW_THE_RUN),
+    # Counters and log context: told what happened, never reaching up to ask.
+    "bot.observe": (*_BOT_ABOVE_JOBS, "bot.jobs", "bot.render", "bot.github"),
 }
 # `rolecall demo` runs the whole loop on the stand-ins: the one production module that may.
 ALLOWED = {("bot.cli.demo", "standins.scenario")}

@@ -1,8 +1,9 @@
 """The process roots: `rolecall serve` (web server and workers) and `rolecall worker`.
 
 Everything long-lived is built here, once per process, and passed down: the settings,
-the ledger, the queue, and (`Root.services`, on first use) the GitHub App client with
-its pooled connections, the redaction of known secrets, the memory of who cannot write.
+the ledger, the queue, the metrics (`/metrics`), and (`Root.services`, on first use) the
+GitHub App client with its pooled connections, the redaction of known secrets, the memory
+of who cannot write.
 Nothing below keeps a module-level client, ledger or queue. The job code and the model
 SDK are imported in a background thread while the server starts (`Root.warm_up`), so
 neither `/healthz` nor the first job's 👀 waits on those imports.
@@ -18,11 +19,12 @@ from typing import TYPE_CHECKING
 
 from bot.cli.logs import configure_logging
 from bot.settings import Settings, SettingsError, get_settings
-from bot.store.ledger import Ledger, open_ledger
 
 if TYPE_CHECKING:
     from bot.jobs.context import Services
+    from bot.observe.metrics import Metrics
     from bot.queue import JobQueue
+    from bot.store.ledger import Ledger
 
 log = logging.getLogger("rolecall.cli")
 
@@ -46,10 +48,16 @@ class Root:
     """What one process builds once: the ledger, the queue, and the services jobs use."""
 
     def __init__(self, settings: Settings) -> None:
+        # Imported here, not at the top: `rolecall --help` and `rolecall jobs` build the
+        # parser, which imports this module, and must not pay for SQLModel (bench/startup.py).
+        from bot.observe.metrics import Metrics
         from bot.queue import build_queue
+        from bot.store.ledger import open_ledger
 
         self.settings = settings
         self.ledger: Ledger = open_ledger(settings)
+        # This process's counters; /metrics adds the ledger's gauges at each scrape.
+        self.metrics: Metrics = Metrics(self.ledger)
         self.queue: JobQueue = build_queue(settings, self.ledger, self.run_job)
         self._services: Services | None = None
         self._lock = threading.Lock()
@@ -70,8 +78,24 @@ class Root:
         pem = settings.private_key_pem()
         if settings.app_id is None or pem is None:
             raise RuntimeError("APP_ID and PRIVATE_KEY are needed to run jobs")
-        app = GitHubApp(settings.app_id, pem, settings.github_api_url)
-        return Services(settings, self.ledger, app, self.queue.enqueue, NonWriters())
+        app = GitHubApp(settings.app_id, pem, settings.github_api_url, watcher=self.metrics)
+        return Services(
+            settings, self.ledger, app, self.queue.enqueue, NonWriters(), metrics=self.metrics
+        )
+
+    def configure(self, settings: Settings) -> None:
+        """The setup page registered the App: jobs use `settings` from now on.
+
+        The job services are rebuilt on first use with the new App's credentials, and log
+        lines redact its secrets. No job can run without an App, so there are normally
+        no old services to close.
+        """
+        configure_logging(settings)
+        with self._lock:
+            self.settings = settings
+            services, self._services = self._services, None
+        if services is not None:
+            services.app.close()
 
     def run_job(self, job_id: int) -> None:
         """The queue's runner: one job, with this process's services."""
@@ -118,7 +142,10 @@ def serve_command(args: argparse.Namespace) -> int:
         settings,
         ledger=root.ledger,
         enqueue=root.queue.enqueue,
-        bot_login_lookup=None if settings.missing_app_credentials() else root.bot_login,
+        # Asked once the App is configured, at start or by the setup page.
+        bot_login_lookup=root.bot_login,
+        metrics=root.metrics,
+        on_configured=root.configure,
     )
     for line in settings.missing_app_settings():
         log.warning("not configured: %s", line)

@@ -20,7 +20,7 @@ from bot.github.errors import GitHubError
 from bot.github.records import InstallationToken, as_utc
 from bot.github.repo import RepoClient
 from bot.github.tokens import TokenSlot
-from bot.github.transport import TIMEOUT, PooledTransport
+from bot.github.transport import TIMEOUT, CallWatcher, PooledTransport
 
 log = logging.getLogger("rolecall.github")
 
@@ -41,13 +41,21 @@ class GitHubApp:
     pooled connections (one pool for the App's JWT calls, one per installation) and the
     tokens, keyed by installation, repository and permissions, so a token is only ever
     reused for exactly what it was minted for. `close` (or leaving `with`) closes the
-    connections.
+    connections. Every pool tells `watcher` (the process's metrics) of each call.
     """
 
-    def __init__(self, app_id: int, private_key_pem: str, api_url: str) -> None:
+    def __init__(
+        self,
+        app_id: int,
+        private_key_pem: str,
+        api_url: str,
+        *,
+        watcher: CallWatcher | None = None,
+    ) -> None:
         self.api_url = api_url
         self._lock = threading.Lock()
-        self._app_transport = PooledTransport()
+        self._watcher = watcher
+        self._app_transport = PooledTransport(pool="app", watcher=watcher)
         self._installation_transports: dict[int, PooledTransport] = {}
         self._tokens: dict[tuple[int, str, tuple[tuple[str, str], ...]], TokenSlot] = {}
         self._client = GitHub(
@@ -147,7 +155,8 @@ class GitHubApp:
         with self._lock:
             transport = self._installation_transports.get(installation_id)
             if transport is None:
-                transport = self._installation_transports[installation_id] = PooledTransport()
+                transport = PooledTransport(pool=str(installation_id), watcher=self._watcher)
+                self._installation_transports[installation_id] = transport
             return transport
 
     def repo(

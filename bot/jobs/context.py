@@ -26,6 +26,7 @@ from agents.run import AgentRun
 from agents.text.redact import Redactor
 from bot.github import DiffFile, GitHubApp, PullInfo, RepoClient, RepoInfo
 from bot.jobs.non_writers import NonWriters
+from bot.observe.metrics import Metrics
 from bot.settings import Settings
 from bot.store.ledger import Job, Ledger
 from handlers.decisions import StartJob
@@ -80,6 +81,8 @@ class Services:
     enqueue: Callable[[int], None]
     # Who was found unable to write, remembered for a minute (bot.jobs.admission).
     non_writers: NonWriters
+    # This process's counters (bot.observe.metrics): durations, tokens, sandbox kills.
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 class JobRecord:

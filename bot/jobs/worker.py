@@ -47,6 +47,7 @@ from bot.jobs.run_spec import run_spec
 from bot.jobs.setup import load_setup, role_for_job
 from bot.jobs.slots import hand_on
 from bot.jobs.stops import stop_of
+from bot.observe import log_context
 from bot.render import tracking
 from bot.store.ledger import Job
 from handlers.command_names import FIX, IMPLEMENT
@@ -61,10 +62,16 @@ MAX_ATTEMPTS = 2
 
 def run_job(svc: Services, job_id: int) -> None:
     """The queue's task: claim the job (only one runner wins) and run it to an end."""
+    with log_context.bound(job_id=job_id):  # what this thread logs until the job ends
+        _run_job(svc, job_id)
+
+
+def _run_job(svc: Services, job_id: int) -> None:
     ledger = svc.ledger
     job = ledger.claim_job(job_id)
     if job is None:
         return  # finished already, or another worker holds it
+    log_context.note(delivery_id=job.delivery_id, repository=job.repo_full_name)
     if job.repo_full_name is None or job.installation_id is None:
         ledger.update_job(job_id, state="failed", outcome="the job names no repository")
         return
@@ -98,7 +105,7 @@ def _post_reply(svc: Services, job: Job, reply: Reply, repo: RepoClient) -> None
         repo.comment(job.issue_number, reply.body)
     except Exception as exc:
         log.exception("job %s: posting the reply failed", job.id)
-        svc.ledger.update_job(job.id, state="failed", outcome=f"posting the reply failed: {exc}")
+        svc.ledger.update_job(job.id, state="failed", outcome=explain_failure(exc))
         return
     svc.ledger.update_job(job.id, state="succeeded", outcome=reply.reason)
 
@@ -128,6 +135,7 @@ class Worker:
         self.given = given
         self.progress = Progress()
         self.checks = JobChecks(given.repo, given.job_id)
+        self.clock = svc.metrics.job_clock(given.decision.kind)
 
     def run(self) -> None:
         stopped: JobStopped | None = None
@@ -146,9 +154,12 @@ class Worker:
             stopped = JobStopped(f"Cancelled by @{who}.", state="cancelled")
         except Exception as exc:
             log.exception("job %s failed in %s", self.given.job_id, self.progress.phase)
+            self.svc.metrics.job_error(self.progress.phase)
             stopped = JobStopped(explain_failure(exc))
         finally:
             self.finish(stopped)
+            state = "succeeded" if stopped is None else stopped.state
+            self.clock.ended(state, _role_shown(self.given, self.progress))
             if not isinstance(stopped, JobParked):
                 hand_on(self.svc, self.given)  # the job waiting on this issue goes next
 
@@ -228,6 +239,7 @@ class Worker:
         with live, CancelWatcher(self.svc.ledger, given.job_id, agent.stop) as watcher:
             run = agent.run()
         self._keep(run=run)  # the tracking comment shows what it cost, however it ended
+        self.svc.metrics.agent_ran(str(briefing.model), run)
         usage = run.result.usage
         given.record.save(
             turns=run.result.turns,
@@ -301,10 +313,13 @@ class Worker:
     def _begin(self, phase: str) -> None:
         """Record and show that `phase` starts, unless someone cancelled the job."""
         self._keep(phase=phase)
+        self.clock.phase(phase)
+        log_context.note(phase=phase)
         given = self.given
         if (who := cancel_requested(self.svc.ledger, given.job_id)) is not None:
             raise JobStopped(f"Cancelled by @{who}.", state="cancelled")
         given.record.save(phase=phase)
+        self.svc.ledger.record_phase(given.job_id, phase)  # the dashboard's timeline
         if given.record.tracking_comment_id is not None:
             self._track()  # the checklist shows the phase now under way
 

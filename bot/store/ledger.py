@@ -15,15 +15,18 @@ ledger written by an earlier Rolecall still opens.
 
 `Ledger` is put together from modules by job: `tables` (the rows), `schema` (engine and
 schema upkeep), `connection` (transactions), `deliveries` (the intake's write path),
-`job_queries` (reading and updating jobs), `claims` and `runners` (who runs a job). The
-names callers use are importable from here.
+`job_queries` (reading and updating jobs), `claims` and `runners` (who runs a job),
+`phases` (when each phase of a job began) and `dashboard_queries` (what the dashboard
+lists). The names callers use are importable from here.
 """
 
 from __future__ import annotations
 
 from bot.settings import Settings
 from bot.store.claims import LEASE, ClaimVerbs
+from bot.store.dashboard_queries import DashboardVerbs
 from bot.store.deliveries import DeliveryVerbs, LedgerUnavailable, NewDelivery, Recorded
+from bot.store.phases import PhaseVerbs
 from bot.store.runners import runner_is_alive, this_runner
 from bot.store.schema import sqlalchemy_url
 from bot.store.tables import (
@@ -68,7 +71,7 @@ __all__ = [
 ]
 
 
-class Ledger(DeliveryVerbs, ClaimVerbs):
+class Ledger(DeliveryVerbs, ClaimVerbs, PhaseVerbs, DashboardVerbs):
     """The deliveries and jobs tables behind one engine, with the verbs Rolecall uses."""
 
 

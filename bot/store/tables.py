@@ -131,6 +131,20 @@ class Job(SQLModel, table=True):
     noted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class JobPhase(SQLModel, table=True):
+    """When a job's worker began one of its phases (bot.store.phases), for the dashboard.
+
+    A phase ends where the next one begins, or where the job finished.
+    """
+
+    __tablename__ = "job_phase"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(index=True)
+    phase: str = Field(max_length=32)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class IssueSlot(SQLModel, table=True):
     """Which job runs on an issue (or pull request) and which one waits for it (bot.store.slots)."""
 
@@ -161,6 +175,7 @@ TABLES = [
     Delivery.__table__,  # type: ignore[attr-defined]
     Job.__table__,  # type: ignore[attr-defined]
     IssueSlot.__table__,  # type: ignore[attr-defined]
+    JobPhase.__table__,  # type: ignore[attr-defined]
     ThreadLock.__table__,  # type: ignore[attr-defined]
 ]
 

@@ -14,14 +14,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.github.login import BotLoginLearner
+from bot.observe.metrics import Metrics
 from bot.settings import Settings
 from bot.store.ledger import Ledger
 from bot.store.recovery import Enqueue, recover
-from bot.web import dashboard, setup
+from bot.web import dashboard, registration, setup
 from bot.web.intake import Intake
+from bot.web.metrics_endpoint import METRICS_PATH, metrics_page
 from bot.web.webhooks import WEBHOOK_PATH, Decide, Receive, Scope, Send, WebhookEndpoint
 
 
@@ -55,13 +57,19 @@ def create_app(
     enqueue: Enqueue,
     decide: Decide | None = None,
     bot_login_lookup: Callable[[], str] | None = None,
+    metrics: Metrics | None = None,
+    on_configured: Callable[[Settings], None] | None = None,
 ) -> FastAPI:
     """The app for `settings`, recording into `ledger` and queueing with `enqueue`.
 
     `decide` replaces the handlers (tests); `bot_login_lookup` asks GitHub for the App's
     bot login (`GET /app`), in the background, when ROLECALL_BOT_LOGIN does not say it.
+    `metrics` is the process's (`bot.cli.serve.Root`); by default a new one on `ledger`.
+    `on_configured` hears the settings the setup page configured the App with (the process
+    root's `Root.configure`), before the app serves with them.
     """
     intake = Intake(ledger, enqueue)
+    metrics = metrics if metrics is not None else Metrics(ledger)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +83,8 @@ def create_app(
         finally:
             if learner is not None:
                 learner.stop()
+            for later in learners:
+                later.stop()
             intake.stop()
 
     app = RolecallApp(title="Rolecall", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -83,12 +93,30 @@ def create_app(
         decide=decide or _default_decide(settings),
         intake=intake,
         bot_login=settings.bot_login,
+        metrics=metrics,
     )
     app.state.settings = settings
     app.state.ledger = ledger
     app.state.intake = intake
+    app.state.metrics = metrics
     app.add_api_route("/", front_page, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/healthz", healthz, methods=["GET"])
+    learners: list[BotLoginLearner] = []  # started once the setup page configured the App
+
+    def configured(new: Settings) -> None:
+        """The setup page registered the App: serve with its settings, no restart."""
+        if on_configured is not None:
+            on_configured(new)  # first the jobs' services, so a delivery finds them
+        app.state.settings = new
+        endpoint.secrets = tuple(new.webhook_secrets())
+        later = _bot_login_learner(new, endpoint, bot_login_lookup)
+        if later is not None:
+            learners.append(later)
+            later.start()
+
+    registration.register(app, configured)  # /setup/…: the one-click App registration
+    dashboard.register(app)  # /jobs/…, sign-in, the dashboard's assets
+    app.add_api_route(METRICS_PATH, metrics_page, methods=["GET"])
     return app
 
 
@@ -100,7 +128,7 @@ def _bot_login_learner(
     In the background: start-up never waits on GitHub, and the handlers get the login as
     soon as it is known (see `BotLoginLearner`).
     """
-    if settings.bot_login or lookup is None:
+    if settings.bot_login or lookup is None or settings.missing_app_credentials():
         return None
 
     def learned(login: str) -> None:
@@ -129,9 +157,14 @@ def healthz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if running else 503)
 
 
-def front_page(request: Request) -> HTMLResponse:
+def front_page(
+    request: Request,
+    repo: str | None = None,
+    state: str | None = None,
+    before: int | None = None,
+) -> Response:
     """`/`: the setup page until the App is configured, the dashboard after."""
     settings: Settings = request.app.state.settings
     if settings.missing_app_settings():
         return setup.page(request)
-    return dashboard.page(request)
+    return dashboard.page(request, repo=repo, state=state, before=before)

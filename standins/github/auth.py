@@ -22,7 +22,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from .errors import ApiError, bad_credentials, not_accessible, not_found
-from .records import Repo, Token, utcnow
+from .records import Repo, Token, UserToken, utcnow
 from .state import State
 
 CLOCK_SKEW = 60
@@ -30,7 +30,8 @@ JWT_MAX_LIFETIME = 600
 _RANK = {"read": 1, "write": 2, "admin": 3}
 _ALPHABET = string.ascii_letters + string.digits
 
-TokenKind = Literal["jwt", "installation", "none", "invalid"]
+# "user": a user access token (`ghu_…`) from the OAuth web flow (standins.github.oauth).
+TokenKind = Literal["jwt", "installation", "user", "none", "invalid"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Caller:
     kind: TokenKind
     token: Token | None = None
     jwt_error: str | None = None
+    user_token: UserToken | None = None
 
 
 def _jwt_error(message: str) -> ApiError:
@@ -66,6 +68,9 @@ class Auth:
             return Caller("jwt", jwt_error=error)
         with self.state.lock:
             token = self.state.tokens.get(credential)
+            user_token = self.state.user_tokens.get(credential)
+        if user_token is not None and user_token.expires_at > datetime.now(UTC):
+            return Caller("user", user_token=user_token)
         if token is None or token.expires_at <= datetime.now(UTC):
             return Caller("invalid")
         return Caller("installation", token=token)
@@ -135,6 +140,17 @@ class Auth:
             return caller.token
         if caller.kind == "none":
             raise ApiError(401, "Requires authentication")
+        raise bad_credentials()
+
+    @staticmethod
+    def require_user(caller: Caller) -> UserToken:
+        """A user access token; an installation token is refused as GitHub refuses it."""
+        if caller.kind == "user" and caller.user_token is not None:
+            return caller.user_token
+        if caller.kind == "none":
+            raise ApiError(401, "Requires authentication")
+        if caller.kind in ("installation", "jwt") and caller.jwt_error is None:
+            raise not_accessible()
         raise bad_credentials()
 
     def require_repo(

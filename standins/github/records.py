@@ -11,7 +11,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 UserType = Literal["User", "Bot", "Organization"]
 Level = Literal["admin", "maintain", "write", "triage", "read", "none"]
@@ -204,6 +204,37 @@ class Installation:
     id: int
     account: User
     created_at: datetime
+
+
+@dataclass
+class OAuthCode:
+    """What the web flow hands the App's redirect URI for one person: single use, short-lived."""
+
+    code: str
+    client_id: str
+    user: User
+    redirect_uri: str
+    expires_at: datetime
+
+
+@dataclass
+class ManifestCode:
+    """An App a person registered from a manifest, until its code is converted (once, within
+    the hour) at `POST /app-manifests/{code}/conversions`."""
+
+    code: str
+    manifest: dict[str, Any]
+    owner: User
+    expires_at: datetime
+
+
+@dataclass
+class UserToken:
+    """A user access token (`ghu_…`): the App acting for one person (user-to-server)."""
+
+    token: str
+    user: User
+    expires_at: datetime
 
 
 @dataclass

@@ -90,7 +90,7 @@ class Shapes:
             "id": app.id,
             "slug": app.slug,
             "node_id": f"A_{app.id}",
-            "client_id": f"Iv1.{app.id:016x}",
+            "client_id": app.client_id,
             "owner": self.user(app.owner),
             "name": app.name,
             "description": "Puts agent roles to work on issues and pull requests.",
@@ -107,7 +107,7 @@ class Shapes:
         app = self.state.app
         return {
             "id": inst.id,
-            "client_id": f"Iv1.{app.id:016x}",
+            "client_id": app.client_id,
             "account": self.user(inst.account),
             "repository_selection": "all",
             "access_tokens_url": f"{self.base}/app/installations/{inst.id}/access_tokens",

@@ -26,7 +26,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .. import git_http
 from . import (
+    app_manifests,
     gitrepo,
+    oauth,
     ops_pulls,
     rest_activity,
     rest_app,
@@ -37,6 +39,7 @@ from . import (
     rest_reactions,
     rest_repos,
     rest_reviews,
+    rest_user,
 )
 from .auth import Caller
 from .errors import ApiError
@@ -98,6 +101,9 @@ def build_router() -> Router:
         rest_reviews,
         rest_checks,
         rest_git,
+        rest_user,
+        oauth,
+        app_manifests,
     ):
         router.routes += module.router.routes
     return router
@@ -118,7 +124,7 @@ class Front:
     def rate_headers(self, caller: Caller, resource: str) -> dict[str, str]:
         """GitHub's rate-limit headers, counted per credential; reported, not enforced."""
         key = caller.token.token if caller.token else caller.kind
-        limit = _RATE_LIMIT if caller.kind in ("installation", "jwt") else 60
+        limit = _RATE_LIMIT if caller.kind in ("installation", "jwt", "user") else 60
         with self._bucket_lock:
             now = int(time.time())
             bucket = self._buckets.get(f"{resource}:{key}")
@@ -214,7 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
             if failure is not None:
                 response = self._fault(failure)
             else:
-                body = self._json(raw)
+                body = self._form(raw) if _is_form(headers) else self._json(raw)
                 response = front.handle_api(self.command, path, query, body, caller, headers)
         except ApiError as exc:
             response = Response(exc.status, exc.body(), dict(exc.headers))
@@ -250,13 +256,23 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "Problems parsing JSON") from None
 
     @staticmethod
+    def _form(raw: bytes) -> dict[str, str]:
+        """A form-encoded body (the OAuth web flow's), as its fields."""
+        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+
+    @staticmethod
     def _fault(failure: Failure) -> Response:
         return Response(failure.status, failure.body, dict(failure.headers))
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str]) -> None:
-        payload = b"" if status == 204 or body is None else json.dumps(body).encode()
+        page = isinstance(body, bytes)  # a page of the OAuth web flow (standins.github.oauth)
+        if page:
+            payload = body
+        else:
+            payload = b"" if status == 204 or body is None else json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        content_type = headers.pop("Content-Type", None) if page else None
+        self.send_header("Content-Type", content_type or "application/json; charset=utf-8")
         self.send_header("X-GitHub-Media-Type", "github.v3; format=json")
         self.send_header("X-GitHub-Request-Id", uuid.uuid4().hex[:20].upper())
         for name, value in headers.items():
@@ -348,6 +364,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+def _is_form(headers: dict[str, str]) -> bool:
+    return headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
 
 
 class _QuietServer(ThreadingHTTPServer):

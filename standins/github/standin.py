@@ -35,16 +35,14 @@ class GitHubStandIn(People, Views):
     ) -> None:
         self.root = Path(root)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.private_key_pem: str = key.private_bytes(
+        self._state = State(self.root, app_slug)
+        self._state.app.private_key_pem = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.TraditionalOpenSSL,
             serialization.NoEncryption(),
         ).decode()
-        self.webhook_secret: str = (
-            webhook_secret or f"whsec-{key.public_key().public_numbers().n % 10**12}"
-        )
-        self._state = State(self.root, app_slug)
-        self._svc = Service(self._state, key.public_key(), self.webhook_secret, self.root)
+        secret = webhook_secret or f"whsec-{key.public_key().public_numbers().n % 10**12}"
+        self._svc = Service(self._state, key.public_key(), secret, self.root)
         self._front = Front(self._svc)
         self._server: Server | None = None
 
@@ -88,6 +86,16 @@ class GitHubStandIn(People, Views):
         return self._state.app.id
 
     @property
+    def private_key_pem(self) -> str:
+        """The App's private key: after a manifest registration, the registered App's."""
+        return self._state.app.private_key_pem
+
+    @property
+    def webhook_secret(self) -> str:
+        """What deliveries are signed with: after a manifest registration, the new App's."""
+        return self._svc.hooks.secret
+
+    @property
     def app_slug(self) -> str:
         return self._state.app.slug
 
@@ -104,6 +112,20 @@ class GitHubStandIn(People, Views):
     def app_events(self) -> list[str]:
         """Events the App subscribes to; only these are delivered."""
         return self._state.app.events
+
+    @property
+    def client_id(self) -> str:
+        """The App's OAuth client id, for the web flow (standins.github.oauth)."""
+        return self._state.app.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self._state.app.client_secret
+
+    @property
+    def callback_urls(self) -> list[str]:
+        """Where the web flow may send people back; empty: anywhere. Edit it to restrict."""
+        return self._state.app.callback_urls
 
     @property
     def webhook_url(self) -> str | None:

@@ -8,6 +8,7 @@ are composed). Lookups raise GitHub's 404 so handlers read straight-line.
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ from .records import (
     Issue,
     IssueComment,
     Label,
+    ManifestCode,
+    OAuthCode,
     Pull,
     Reaction,
     Repo,
@@ -28,6 +31,7 @@ from .records import (
     ReviewThread,
     Token,
     User,
+    UserToken,
     UserType,
 )
 
@@ -42,6 +46,12 @@ DEFAULT_APP_PERMISSIONS: dict[str, str] = {
 # App ids are unique per process: githubkit caches JWTs and tokens by app id, so two
 # stand-ins (two tests) sharing an id would hand each other's credentials around.
 _APP_IDS = itertools.count(2_000_001)
+
+
+def new_app_id() -> int:
+    """An App id no other App of this process has (a manifest registration's)."""
+    return next(_APP_IDS)
+
 
 DEFAULT_APP_EVENTS: list[str] = [
     "issue_comment",
@@ -61,6 +71,20 @@ class AppInfo:
     bot: User
     permissions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_APP_PERMISSIONS))
     events: list[str] = field(default_factory=lambda: list(DEFAULT_APP_EVENTS))
+    # The App's OAuth client (user-to-server sign-in, standins.github.oauth); its id is
+    # derived from the App id, as GitHub's `Iv1.…` ids look.
+    client_secret: str = field(default_factory=lambda: secrets.token_hex(20))
+    # Where the web flow may send people back; empty: any redirect_uri is accepted.
+    callback_urls: list[str] = field(default_factory=list)
+    # The private key handed out for the App (GitHub keeps only its public half; the
+    # stand-in keeps the PEM for tests). Replaced by a manifest registration.
+    private_key_pem: str = field(default="", repr=False)
+    # Where GitHub sends a person after they install the App (a manifest's `setup_url`).
+    setup_url: str | None = None
+
+    @property
+    def client_id(self) -> str:
+        return f"Iv1.{self.id:016x}"
 
 
 class State:
@@ -74,6 +98,10 @@ class State:
         self.repos: dict[str, Repo] = {}
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Token] = {}
+        self.oauth_codes: dict[str, OAuthCode] = {}
+        self.user_tokens: dict[str, UserToken] = {}
+        # Codes of Apps registered from a manifest, not yet converted (app_manifests).
+        self.manifest_codes: dict[str, ManifestCode] = {}
         self.issues: dict[tuple[int, int], Issue] = {}
         self.pulls: dict[tuple[int, int], Pull] = {}
         self.comments: dict[int, IssueComment] = {}
@@ -88,7 +116,7 @@ class State:
         owner = self.ensure_user("rolecall-dev")
         bot = self.ensure_user(f"{app_slug}[bot]", "Bot")
         self.app = AppInfo(
-            id=next(_APP_IDS), slug=app_slug, name=app_slug.capitalize(), owner=owner, bot=bot
+            id=new_app_id(), slug=app_slug, name=app_slug.capitalize(), owner=owner, bot=bot
         )
 
     def new_id(self) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import gitrepo
+from . import app_manifests, gitrepo
 from .records import LEVELS, Installation, Level, Repo, User, UserType, utcnow
 from .server import Front, Server
 from .service import Service
@@ -139,6 +139,12 @@ class StandInWorld:
         inst = Installation(id=self._state.new_id(), account=account, created_at=utcnow())
         self._state.installations[inst.id] = inst
         return inst
+
+    def install_app(self, account: str) -> int:
+        """The App installed on `account` (a user or organization, all its repositories), as
+        its owner installs it from the App's page; returns the installation's id. An App
+        registered from a manifest starts with no installation."""
+        return app_manifests.install(self._state, self._state.user(account))
 
     def installation_id(self, owner_or_repo: str) -> int:
         """The App's installation on an account (`octo`) or on a repository's owner."""

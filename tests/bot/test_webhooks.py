@@ -442,14 +442,18 @@ def _ignored(delivery_id: str) -> NewDelivery:
     )
 
 
-def test_the_status_page_counts_jobs_when_configured(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, app_id=1, private_key="-----BEGIN KEY-----")
+def test_the_dashboard_lists_jobs_only_to_whom_may_see_them(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, app_id=1, private_key="-----BEGIN KEY-----", operator_token="op-" + "7" * 30
+    )
     with edge_for(settings) as edge:
         edge.post(BODY, delivery="page-1")
-        page = edge.client.get(edge.url + "/")
+        anonymous = edge.client.get(edge.url + "/")
+        assert anonymous.status_code == 200 and "Sign in to Rolecall" in anonymous.text
+        assert 'class="job"' not in anonymous.text
+        page = edge.client.get(edge.url + "/", headers={"Authorization": f"Bearer op-{'7' * 30}"})
         assert page.status_code == 200
-        assert "Rolecall is running" in page.text
-        assert "<tr><td>queued</td><td>1</td></tr>" in page.text
+        assert page.text.count('class="job"') == 1 and "state-queued" in page.text
         health = edge.client.get(edge.url + "/healthz")
         assert health.status_code == 200 and health.json()["configured"] is True
 

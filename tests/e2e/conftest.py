@@ -113,10 +113,16 @@ class Rolecall:
 
 
 def start_rolecall(
-    stage: Stage, data_dir: Path, *, wrapper: Sequence[str] = (), **overrides: str
+    stage: Stage,
+    data_dir: Path,
+    *,
+    wrapper: Sequence[str] = (),
+    unset: Sequence[str] = (),
+    **overrides: str,
 ) -> Rolecall:
     """`rolecall serve` on a free port, pointed at `stage`; `wrapper` runs before it
-    (e.g. `unshare --user --map-root-user`, to be an unprivileged user's Rolecall)."""
+    (e.g. `unshare --user --map-root-user`, to be an unprivileged user's Rolecall), and
+    the variables in `unset` are left out (e.g. the App's, to start unconfigured)."""
     port = free_port()
     data_dir = _enterable(data_dir)
     env = {
@@ -127,6 +133,8 @@ def start_rolecall(
         **stage.rolecall_env(data_dir),
         **overrides,
     }
+    for name in unset:
+        env.pop(name, None)
     log_path = data_dir / "serve.log"
     process = subprocess.Popen(
         [*wrapper, rolecall_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
