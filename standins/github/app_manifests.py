@@ -29,11 +29,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from .errors import not_found
 from .exchange import Request, Response
+from .keys import new_app_key
 from .records import Installation, ManifestCode, User, utcnow
 from .router import Router
 from .service import Service
@@ -144,12 +142,7 @@ def convert(svc: Service, request: Request, params: dict[str, str]) -> Response:
 
 def register(svc: Service, pending: ManifestCode) -> dict[str, Any]:
     """Make the manifest's App the stand-in's App, and answer as the conversion answers."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
+    key, pem = new_app_key()
     manifest = pending.manifest
     name = str(manifest["name"])
     slug = slug_for(name)

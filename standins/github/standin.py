@@ -16,9 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
+from .keys import new_app_key
 from .people import People
 from .server import Front, RecordedRequest, Server
 from .service import Service
@@ -34,13 +32,9 @@ class GitHubStandIn(People, Views):
         self, root: Path | str, *, app_slug: str = "rolecall", webhook_secret: str | None = None
     ) -> None:
         self.root = Path(root)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key, pem = new_app_key()
         self._state = State(self.root, app_slug)
-        self._state.app.private_key_pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        ).decode()
+        self._state.app.private_key_pem = pem
         secret = webhook_secret or f"whsec-{key.public_key().public_numbers().n % 10**12}"
         self._svc = Service(self._state, key.public_key(), secret, self.root)
         self._front = Front(self._svc)

@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.cli.main import main
 from bot.settings import DEFAULT_MODEL
 from standins.github import GitHubStandIn
+from standins.github.keys import new_app_key
 from standins.model import ModelStandIn
 
 MODEL_KEY = "sk-ant-doctor-test-key-0123456789"
@@ -90,12 +89,8 @@ def doctor(
 
 
 def other_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
+    """A well-formed RSA key that belongs to no App (another App's key, for GitHub)."""
+    return new_app_key()[1]
 
 
 def line_about(lines: list[str], topic: str) -> str:

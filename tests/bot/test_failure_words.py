@@ -16,8 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
 from githubkit.cache import MemCacheStrategy
 
@@ -26,6 +24,7 @@ from agents.text.redact import Redactor
 from bot.github import JOB_PERMISSIONS, GitHubApp
 from bot.jobs.failures import explain_failure
 from standins.github import GitHubStandIn
+from standins.github.keys import new_app_key
 
 REPO = "octo/calc"
 CREDENTIALS = "GitHub refused the App's credentials (401): check APP_ID and PRIVATE_KEY."
@@ -33,12 +32,7 @@ CREDENTIALS = "GitHub refused the App's credentials (401): check APP_ID and PRIV
 
 def other_pem() -> str:
     """A well-formed RSA key that belongs to no App (another App's key, for GitHub)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
+    return new_app_key()[1]
 
 
 def raised(call: Callable[[], object]) -> Exception:

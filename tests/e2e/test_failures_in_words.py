@@ -11,10 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from bot.store.ledger import Ledger
+from standins.github.keys import new_app_key
 from standins.scenario import REPO, Stage
 from tests.e2e.conftest import start_rolecall, stop_rolecall, wait_for
 
@@ -23,12 +21,8 @@ MODEL_KEY_REFUSED = "The model API refused the key (401): check ANTHROPIC_API_KE
 
 
 def another_apps_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
+    """A well-formed RSA key that belongs to no App (another App's key, for GitHub)."""
+    return new_app_key()[1]
 
 
 def ended_jobs(ledger: Ledger) -> list[dict[str, Any]] | None:
