@@ -100,6 +100,7 @@ def serve_on_stage(stage: Any, data: Path, *, workers: int = 1) -> Iterator[str]
                 ledger=root.ledger,
                 enqueue=root.queue.enqueue,
                 bot_login_lookup=root.bot_login,
+                metrics=root.metrics,
             ),
             host="127.0.0.1",
             port=port,

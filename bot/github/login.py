@@ -10,6 +10,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from bot.github.errors import explain_github
+
 log = logging.getLogger("rolecall.github")
 
 
@@ -68,5 +70,8 @@ class BotLoginLearner:
 
 
 def _one_line(exc: Exception) -> str:
+    """A failed lookup as a sentence (bot.github.errors), or its first line."""
+    if (sentence := explain_github(exc)) is not None:
+        return sentence
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__

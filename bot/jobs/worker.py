@@ -88,7 +88,7 @@ def _run_job(svc: Services, job_id: int) -> None:
     if not isinstance(decision, StartJob) or (
         decision.kind not in PLAYBOOKS and decision.kind not in CONTROL_JOBS
     ):
-        ledger.update_job(job_id, state="failed", outcome=f"no playbook for {decision!r}")
+        ledger.update_job(job_id, state="failed", outcome=_unknown_work(decision))
         return
     if not admit(svc, job, decision, repo):  # writers only, within the loop breaker
         return
@@ -97,6 +97,12 @@ def _run_job(svc: Services, job_id: int) -> None:
         run_control(svc, given)
     else:
         Worker(svc, PLAYBOOKS[decision.kind], given).run()
+
+
+def _unknown_work(decision: object) -> str:
+    """What the ledger says of a job no playbook runs (a row written by another version)."""
+    kind = getattr(decision, "kind", None) or type(decision).__name__
+    return f"Rolecall has no way to run a job of kind {kind!r}; nothing was done"
 
 
 def _post_reply(svc: Services, job: Job, reply: Reply, repo: RepoClient) -> None:

@@ -133,7 +133,9 @@ def test_serve_starts_and_answers_while_github_is_unreachable(tmp_path: Path) ->
     assert decide.logins == [None], "deliveries are decided at once, without the login"
 
 
-def test_the_learner_retries_until_get_app_answers(github: GitHubStandIn) -> None:
+def test_the_learner_retries_until_get_app_answers(
+    github: GitHubStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
     github.fail_next("GET", "/app", times=2, status=401, body={"message": "Bad credentials"})
     learned: list[str] = []
     done = threading.Event()
@@ -151,3 +153,7 @@ def test_the_learner_retries_until_get_app_answers(github: GitHubStandIn) -> Non
         learner.stop()
     assert learned == ["rolecall[bot]"]
     assert [r.status for r in github.requests if r.path == "/app"] == [401, 401, 200]
+    # Each failure is logged as what to do about it, not as the exception's repr.
+    failures = [r.getMessage() for r in caplog.records if "bot login" in r.getMessage()]
+    assert "check APP_ID and PRIVATE_KEY" in failures[0]
+    assert "Response(" not in "".join(failures)
