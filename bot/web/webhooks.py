@@ -17,6 +17,8 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
+from bot.observe import log_context
+from bot.observe.metrics import Metrics
 from bot.store.deliveries import NewDelivery
 from bot.web.delivery_rows import delivery_record, ping_record
 from bot.web.intake import Intake, IntakeClosed, IntakeError, UnrecordableDelivery
@@ -114,11 +116,13 @@ class WebhookEndpoint:
         decide: Decide,
         intake: Intake,
         bot_login: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.secrets = tuple(secrets)
         self.decide = decide
         self.intake = intake
         self.bot_login = bot_login
+        self.metrics = metrics if metrics is not None else Metrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers, repeated = delivery_headers(scope["headers"])
@@ -136,6 +140,8 @@ class WebhookEndpoint:
             )
             log.warning("delivery %s refused (%d): %s", shown, refused.status, refused.message)
             status, body, extra = refused.status, {"error": refused.message}, refused.headers
+        if status >= 400:
+            self.metrics.refused(status)
         payload = json.dumps(body, separators=(",", ":")).encode()
         await send(
             {
@@ -212,23 +218,25 @@ class WebhookEndpoint:
         except UnreadableBody as exc:
             raise Refused(400, f"{exc}; nothing was recorded") from None
 
-        if event == "ping":
-            return await self._record(ping_record(delivery_id, payload), ok_status=200)
-        try:
-            decision = self.decide(event, payload, bot_login=self.bot_login)
-            record = delivery_record(delivery_id, event, payload, decision)
-        except EventError as exc:
-            # Signed by GitHub but lacking a field the decision needs: refused visibly, so
-            # it can be redelivered once understood, rather than silently ignored.
-            raise Refused(400, f"{exc}; nothing was recorded") from None
-        except Exception:
-            log.exception("delivery %s (%s): the handlers failed", delivery_id, event)
-            return 500, {
-                "error": f"the handlers failed on this {event} delivery; nothing was "
-                "recorded. See Rolecall's log for the delivery id, then redeliver it from "
-                "the App's Recent Deliveries",
-            }
-        return await self._record(record, ok_status=202)
+        # Signed by GitHub: what is logged from here on names the delivery and repository.
+        with log_context.bound(delivery_id=delivery_id, repository=_repository(payload)):
+            if event == "ping":
+                return await self._record(ping_record(delivery_id, payload), ok_status=200)
+            try:
+                decision = self.decide(event, payload, bot_login=self.bot_login)
+                record = delivery_record(delivery_id, event, payload, decision)
+            except EventError as exc:
+                # Signed by GitHub but lacking a field the decision needs: refused visibly,
+                # so it can be redelivered once understood, rather than silently ignored.
+                raise Refused(400, f"{exc}; nothing was recorded") from None
+            except Exception:
+                log.exception("delivery %s (%s): the handlers failed", delivery_id, event)
+                return 500, {
+                    "error": f"the handlers failed on this {event} delivery; nothing was "
+                    "recorded. See Rolecall's log for the delivery id, then redeliver it "
+                    "from the App's Recent Deliveries",
+                }
+            return await self._record(record, ok_status=202)
 
     async def _record(self, record: NewDelivery, *, ok_status: int) -> tuple[int, dict[str, Any]]:
         try:
@@ -249,8 +257,11 @@ class WebhookEndpoint:
                 "from the App's Recent Deliveries once Rolecall is back",
             ) from None
         if recorded.duplicate:
+            self.metrics.delivery(record.event, "duplicate")
             log.info("delivery %s is a redelivery; already recorded", record.id)
             return 200, {"delivery": record.id, "duplicate": True}
+        self.metrics.delivery(record.event, recorded.decision)
+        log_context.note(job_id=recorded.job_id)
         if recorded.decision in ("job", "reply") or log.isEnabledFor(logging.DEBUG):
             log.log(
                 logging.INFO if recorded.job_id is not None else logging.DEBUG,
@@ -267,6 +278,13 @@ class WebhookEndpoint:
         if recorded.job_id is not None:
             body["job_id"] = recorded.job_id
         return ok_status, body
+
+
+def _repository(payload: Mapping[str, Any]) -> str | None:
+    """The delivery's `repository.full_name`, when it has one (for the log's context)."""
+    repository = payload.get("repository")
+    name = repository.get("full_name") if isinstance(repository, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _refuse_repeated(repeated: set[str]) -> None:
