@@ -17,13 +17,9 @@ import pydantic_settings
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from agents.host import running_as_host_root
 from agents.sandbox.limits import ResourceLimits
-from agents.sandbox.user import (
-    SandboxUser,
-    SandboxUserError,
-    running_as_host_root,
-    unreachable_by,
-)
+from agents.sandbox.user import SandboxUser, SandboxUserError, unreachable_by
 from agents.text.redact.judging import looks_secret
 from agents.workspace.volume import WorktreeVolume
 from bot.app_credentials import StoredAppSettings

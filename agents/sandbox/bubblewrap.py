@@ -57,6 +57,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
+from agents.host import running_as_host_root
 from agents.sandbox.forwarder import (
     SANDBOX_DIR,
     forwarder_prologue,
@@ -67,7 +68,7 @@ from agents.sandbox.interface import Sandbox, SandboxError
 from agents.sandbox.limits import ResourceLimits, wrap_command
 from agents.sandbox.runner import ProcessRunner, UnsandboxedRunner
 from agents.sandbox.seccomp import filter_program
-from agents.sandbox.user import SandboxUser, running_as_host_root, unreachable_by
+from agents.sandbox.user import SandboxUser, unreachable_by
 from agents.text.capping import DEFAULT_MAX_CHARS
 from agents.workspace.checkout import SANDBOX_MIRROR
 

@@ -9,7 +9,6 @@ every directory above it: `unreachable_by` says which one it cannot.
 
 from __future__ import annotations
 
-import os
 import pwd
 import shutil
 import stat
@@ -86,19 +85,3 @@ def unreachable_by(path: Path, user: SandboxUser) -> Path | None:
         if not info.st_mode & bit:
             return directory
     return None
-
-
-def running_as_host_root() -> bool:
-    """Whether this process is root on the host, not only in a user namespace of its own.
-
-    `rolecall serve` run by an unprivileged user re-executes itself as root of its own
-    user namespace (agents.workspace.volume): there it may mount, but it holds nothing
-    of the host's and has no other user to drop to.
-    """
-    if os.geteuid() != 0:
-        return False
-    try:
-        mapping = Path("/proc/self/uid_map").read_text().split()
-    except OSError:
-        return True
-    return mapping[:3] == ["0", "0", "4294967295"]

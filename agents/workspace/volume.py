@@ -23,9 +23,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.host import PRIVATE_MOUNTS_ENV
 from agents.workspace.git import WorkspaceError
 
-PRIVATE_MOUNTS_ENV = "ROLECALL_PRIVATE_MOUNTS"
 _MOUNT_TIMEOUT = 60.0
 # While the checkout is written: no more than the tmpfs default (half of RAM).
 _CHECKOUT_SHARE_OF_RAM = 2

@@ -17,7 +17,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot.cli.namespace import enter_private_mounts
-from bot.settings import SettingsError
 
 log = logging.getLogger("rolecall.cli")
 
@@ -35,6 +34,9 @@ COMMANDS: dict[str, str] = {
     "roles": "bot.cli.roles",
     "demo": "bot.cli.demo",
 }
+# Commands that run in a mount namespace of their own (bot.cli.namespace). The process
+# re-executes itself there first thing, so the one it replaces loads nothing else.
+PRIVATE_MOUNT_COMMANDS = frozenset({"serve", "worker"})
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -54,16 +56,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status (2: bad usage or settings)."""
     words = list(sys.argv[1:] if argv is None else argv)
+    if argv is None and words and words[0] in PRIVATE_MOUNT_COMMANDS:
+        # Only a whole process (the console script) moves into a namespace of its own;
+        # a caller running a command in its own process (the tests) never is replaced.
+        enter_private_mounts(words)
+    from bot.settings import SettingsError  # after the re-execution, which needs none
+
     parser = build_parser(words[0] if words else None)
     args = parser.parse_args(words)
     func: Command | None = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
         return 2
-    if argv is None and getattr(args, "private_mounts", False):
-        # Only a whole process (the console script) moves into a namespace of its own;
-        # a caller running a command in its own process (the tests) never is replaced.
-        enter_private_mounts(sys.argv[1:])
     try:
         return func(args)
     except SettingsError as exc:

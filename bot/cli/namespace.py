@@ -19,8 +19,7 @@ import shutil
 import subprocess
 import sys
 
-from agents.sandbox.user import running_as_host_root
-from agents.workspace.volume import PRIVATE_MOUNTS_ENV
+from agents.host import PRIVATE_MOUNTS_ENV, running_as_host_root
 
 log = logging.getLogger("rolecall.namespace")
 

@@ -5,16 +5,19 @@ the ledger, the queue, the metrics (`/metrics`), and (`Root.services`, on first 
 GitHub App client with its pooled connections, the redaction of known secrets, the memory
 of who cannot write.
 Nothing below keeps a module-level client, ledger or queue. The job code and the model
-SDK are imported in a background thread while the server starts (`Root.warm_up`), so
+SDK are imported in a background thread once the server listens (`Root.warm_up`), so
 neither `/healthz` nor the first job's 👀 waits on those imports.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.cli.logs import configure_logging
@@ -27,6 +30,10 @@ if TYPE_CHECKING:
     from bot.store.ledger import Ledger
 
 log = logging.getLogger("rolecall.cli")
+# How long the warm-up waits for the server to listen before it imports anyway.
+_WARM_UP_WAIT = 10.0
+# uvicorn's exit status when the server could not start (the port is taken, say).
+_SERVER_NEVER_STARTED = 3
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,13 +42,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     serve.add_argument("--host", help="address to listen on (default HOST or 0.0.0.0)")
     serve.add_argument("--port", type=int, help="port to listen on (default PORT or 3000)")
-    serve.set_defaults(func=serve_command, private_mounts=True)
+    serve.set_defaults(func=serve_command)
 
     worker = subparsers.add_parser(
         "worker", help="run jobs from the queue without a web server (more workers, elsewhere)"
     )
     worker.add_argument("--workers", type=int, help="threads (default ROLECALL_WORKERS or 2)")
-    worker.set_defaults(func=worker_command, private_mounts=True)
+    worker.set_defaults(func=worker_command)
 
 
 class Root:
@@ -107,14 +114,23 @@ class Root:
         """The App's bot login from `GET /app`, through this process's App client."""
         return self.services().app.bot_login()
 
-    def warm_up(self) -> None:
-        """Import the job code (the model SDK above all, about a second) in the background.
+    def warm_up(self, after: Callable[[], bool] = lambda: True) -> None:
+        """Import the job code (the model SDK above all, about a second) in the background,
+        once `after()` holds (the server listens).
 
         Paid inside the first job, it would delay that job's 👀 by as much; paid before
-        the server starts, it would delay `/healthz` as much. A job that starts sooner
-        waits on the same import lock, no longer.
+        the server starts, or beside its start (imports share one interpreter lock), it
+        would delay `/healthz` as much. A job that starts sooner waits on the same import
+        lock, no longer.
         """
-        threading.Thread(target=_import_jobs, name="rolecall-warm-up", daemon=True).start()
+
+        def import_jobs() -> None:
+            deadline = time.monotonic() + _WARM_UP_WAIT
+            while not after() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            import bot.jobs.worker  # noqa: F401
+
+        threading.Thread(target=import_jobs, name="rolecall-warm-up", daemon=True).start()
 
     def close(self) -> None:
         """After the workers stopped: close the pooled GitHub connections and the ledger."""
@@ -123,10 +139,6 @@ class Root:
         if services is not None:
             services.app.close()
         self.ledger.close()
-
-
-def _import_jobs() -> None:
-    import bot.jobs.worker  # noqa: F401
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -149,14 +161,8 @@ def serve_command(args: argparse.Namespace) -> int:
     )
     for line in settings.missing_app_settings():
         log.warning("not configured: %s", line)
-    root.warm_up()
-    consumer = root.queue.start_workers(settings.workers)
-    # uvicorn stops gracefully on SIGINT/SIGTERM and then re-raises the signal to the
-    # handler that was there before it; this one lets `serve` stop its workers too.
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, _stopping)
-    try:
-        uvicorn.run(
+    server = uvicorn.Server(
+        uvicorn.Config(
             app,
             host=args.host or settings.host,
             port=args.port or settings.port,
@@ -164,10 +170,20 @@ def serve_command(args: argparse.Namespace) -> int:
             log_level=settings.log_level,
             access_log=False,  # one line per delivery is logged by bot.web.webhooks instead
         )
+    )
+    root.warm_up(after=lambda: server.started)
+    consumer = root.queue.start_workers(settings.workers)
+    # uvicorn stops gracefully on SIGINT/SIGTERM and then re-raises the signal to the
+    # handler that was there before it; this one lets `serve` stop its workers too.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _stopping)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop at once
+            server.run()
     finally:
         consumer.stop(graceful=True)
         root.close()
-    return 0
+    return 0 if server.started else _SERVER_NEVER_STARTED
 
 
 def _stopping(signum: int, _frame: object) -> None:
