@@ -1,13 +1,17 @@
 """What one sandboxed Bash call costs: `true` through the toolbox, against bare bubblewrap.
 
-Four ways to run `true`, interleaved round by round on each worktree:
+Five ways to run `true`, interleaved round by round on each worktree:
 
 - **bare bwrap**: `bwrap --ro-bind / / true` as this process's user (the anchor, as
   measured in issue #12); **bare as user**: the same started as the sandbox user (as
   root: `ROLECALL_SANDBOX_USER`, through `setpriv`), which adds a user namespace;
+- **bound**: bubblewrap with exactly the namespaces, mounts, seccomp filter and
+  dropped capabilities the invariants require (Rolecall's own command line) running
+  `/bin/true` itself, as the sandbox user: what no sandboxed call can go below;
 - **rolecall argv**: Rolecall's own bubblewrap command line (`BwrapSandbox._argv`, its
-  descriptors, its environment) run directly as the sandbox user, without the runner
-  around it (no cgroup, no worktree measurement);
+  descriptors, its environment) running `true` through `bash -c` with the rlimits, run
+  directly as the sandbox user, without the runner around it (no cgroup, no worktree
+  measurement);
 - **Toolbox Bash**: `Toolbox.call("Bash", {"command": "true"})` on a sandbox made by
   `make_sandbox`, as a job makes it (as root: run as `ROLECALL_SANDBOX_USER`, cgroup).
 
@@ -40,9 +44,10 @@ import agents.run  # noqa: F401
 import bot.jobs.run_spec
 import bot.queue
 import bot.web  # noqa: F401
+from agents.host import running_as_host_root
 from agents.sandbox.bubblewrap import BwrapSandbox, make_sandbox
-from agents.sandbox.limits import ResourceLimits
-from agents.sandbox.user import SandboxUser, running_as_host_root
+from agents.sandbox.limits import ResourceLimits, wrap_command
+from agents.sandbox.user import SandboxUser
 from agents.tools.toolbox import Toolbox
 from agents.workspace.volume import PRIVATE_MOUNTS_ENV, WorktreeVolume
 
@@ -83,15 +88,14 @@ def machine() -> str:
 
 
 class Subjects:
-    """The three ways of running `true` on one worktree."""
+    """The ways of running `true` on one worktree."""
 
     def __init__(self, worktree: Path, run_as: SandboxUser | None) -> None:
         self.run_as = run_as
         limits = ResourceLimits()
-        self.sandbox = make_sandbox(
-            "bwrap", worktree, allow_unsafe=False, limits=limits, run_as=run_as
-        )
-        assert isinstance(self.sandbox, BwrapSandbox)
+        sandbox = make_sandbox("bwrap", worktree, allow_unsafe=False, limits=limits, run_as=run_as)
+        assert isinstance(sandbox, BwrapSandbox)
+        self.sandbox = sandbox
         self.toolbox = Toolbox(worktree, self.sandbox, ["Bash"])
         self.worktree = worktree
 
@@ -115,12 +119,25 @@ class Subjects:
         )
 
     def argv(self) -> None:
+        self._rolecall_argv(bound=False)
+
+    def bound(self) -> None:
+        self._rolecall_argv(bound=True)
+
+    def _rolecall_argv(self, *, bound: bool) -> None:
+        """Rolecall's bubblewrap command line running `true`: through `bash -c` with the
+        rlimits as the runner does, or (`bound`) `/bin/true` itself."""
         sandbox = self.sandbox
         status_r, status_w = os.pipe()
         fds = {"status": status_w, **sandbox._launch_fds()}
+        argv = sandbox._argv("true", fds)
+        if bound:
+            command = wrap_command("true", sandbox.limits)
+            assert argv[-len(command) :] == command, "the command is not where expected"
+            argv = [*argv[: -len(command)], "/bin/true"]
         try:
             subprocess.run(
-                self._as_user(sandbox._argv("true", fds)),
+                self._as_user(argv),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -195,6 +212,7 @@ def main() -> None:
         ways: dict[str, Callable[[Subjects], None]] = {
             "bare bwrap": Subjects.bare,
             "bare as user": Subjects.bare_as_user,
+            "bound": Subjects.bound,
             "rolecall argv": Subjects.argv,
             "Toolbox Bash": Subjects.toolbox_bash,
         }
@@ -211,13 +229,27 @@ def main() -> None:
         user = run_as.name if run_as is not None else "Rolecall's own user"
         print(f"machine: {machine()}")
         print(f"{runs} interleaved runs of `true` each; the sandbox user is {user}")
-        print(f"{'worktree':22} {'way':14} {'median':>9} {'p95':>9}  ratio to bare (median)")
+        print(
+            f"{'worktree':22} {'way':14} {'median':>9} {'p95':>9}"
+            "  to bare  to bound (ratios of medians)"
+        )
         for tree in subjects:
             anchor = statistics.median(times[(tree, "bare bwrap")])
+            bound = statistics.median(times[(tree, "bound")])
             for way in ways:
                 median, p95 = summary(times[(tree, way)])
-                ratio = median / 1000 / anchor
-                print(f"{tree:22} {way:14} {median:6.1f} ms {p95:6.1f} ms  {ratio:4.1f}x")
+                to_bare, to_bound = median / 1000 / anchor, median / 1000 / bound
+                print(
+                    f"{tree:22} {way:14} {median:6.1f} ms {p95:6.1f} ms"
+                    f"  {to_bare:6.1f}x  {to_bound:7.2f}x"
+                )
+        everywhere = [t for tree in subjects for t in times[(tree, "bound")]]
+        anchors = [t for tree in subjects for t in times[(tree, "bare bwrap")]]
+        print(
+            "the bound (the namespaces and mounts the invariants require, as the sandbox "
+            f"user) is {statistics.median(everywhere) / statistics.median(anchors):.1f}x "
+            "bare bwrap on its own"
+        )
     finally:
         for worktree in mounted:
             subprocess.run(["umount", "--lazy", "--", str(worktree)], check=False)

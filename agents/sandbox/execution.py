@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import select
 import signal
@@ -83,10 +84,17 @@ class Execution:
                 if pidfd is None:
                     time.sleep(min(0.005, remaining))
                 else:
-                    select.select([pidfd], [], [], remaining)
+                    _wait_readable(pidfd, remaining)
         finally:
             if pidfd is not None:
                 os.close(pidfd)
+
+    def _wait_init_gone(self, timeout: float) -> None:
+        """Wait up to `timeout` s for the sandbox's pid 1 to exit, if it was adopted."""
+        with self._lock:
+            pidfd = self._pidfd
+        if pidfd is not None:  # only `finish`, on this thread, closes it
+            _wait_readable(pidfd, timeout)
 
     def signal_tree(self) -> None:
         """SIGKILL the sandbox's pid 1 and the launcher's process group (thread-safe)."""
@@ -116,6 +124,12 @@ class Execution:
         # Even after a normal exit: background processes of the unsandboxed runner.
         self.signal_tree()
         if self.cgroup is not None:
+            # The output ends before its writers have left the cgroup: bubblewrap closes
+            # it on its way out, and exits as soon as its pid 1 reports the command's exit
+            # code, while pid 1 may still be tearing down the sandbox's namespaces. So the
+            # cgroup is looked at once both are gone (their pidfds say when), not polled.
+            self._wait_init_gone(KILL_GRACE)
+            self._wait_exit(KILL_GRACE)
             self.cgroup.kill()
         code = self.proc.wait()
         with self._lock:
@@ -124,6 +138,16 @@ class Execution:
                 os.close(self._pidfd)
                 self._pidfd = None
         return 128 - code if code < 0 else code
+
+
+def _wait_readable(fd: int, timeout: float) -> None:
+    """Wait up to `timeout` s for `fd` (a pidfd: readable once its process exited).
+
+    `poll`, not `select`: a busy worker's descriptors may be numbered past select's 1024.
+    """
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    poller.poll(max(0, math.ceil(timeout * 1000)))
 
 
 def status_value(status: bytes, key: str) -> int | None:

@@ -28,6 +28,7 @@ from agents.sandbox.limits import (
     DiskUsage,
     ResourceLimits,
     WorktreeWatch,
+    cgroup_bases,
     cgroup_launcher,
     disk_usage,
     wrap_command,
@@ -59,6 +60,8 @@ class ProcessRunner:
         self.max_output_chars = max_output_chars
         self.env = sandbox_environment(env)
         self.limits = limits or ResourceLimits()
+        # Where each command's cgroup is made (the lookup parses mountinfo: once here).
+        self._cgroup_bases = cgroup_bases() if self.limits.use_cgroup else {}
         self._active: set[Execution] = set()
         self._active_lock = threading.Lock()
         self._disk_cap: DiskUsage | None = None
@@ -125,7 +128,9 @@ class ProcessRunner:
             raise ValueError("timeout must be positive")
         switch_user, owner = self._launcher()
         # The launcher joins the cgroup before it becomes `run_as`, or as `run_as`.
-        cgroup = CommandCgroup.create(self.limits, owner=owner.ids if owner else None)
+        cgroup = CommandCgroup.create(
+            self.limits, owner=owner.ids if owner else None, bases=self._cgroup_bases
+        )
         status_r = None
         fds: dict[str, int] = {}
         try:

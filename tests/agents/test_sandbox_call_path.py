@@ -16,10 +16,17 @@ from pathlib import Path
 
 import pytest
 
+from agents.host import running_as_host_root
 from agents.sandbox import runner
 from agents.sandbox.bubblewrap import BWRAP_MISSING, BwrapSandbox
-from agents.sandbox.limits import DiskUsage, ResourceLimits, disk_usage, process_limit_mechanism
-from agents.sandbox.user import SandboxUser, running_as_host_root
+from agents.sandbox.limits import (
+    DiskUsage,
+    ResourceLimits,
+    cgroup_bases,
+    disk_usage,
+    process_limit_mechanism,
+)
+from agents.sandbox.user import SandboxUser
 from tests.helpers import enterable_dir, host_processes_with
 
 pytestmark = pytest.mark.bwrap
@@ -102,6 +109,11 @@ def test_a_root_rolecall_runs_commands_as_the_sandbox_user(
         groups = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
         pids_group = next(line for line in groups if ":pids:" in line)
         assert "/rolecall-" in pids_group, groups
+        # The same command's cgroup in every hierarchy Rolecall limits it with.
+        name = pids_group.rsplit("/", 1)[1]
+        if "memory" in cgroup_bases():
+            memory_group = next(line for line in groups if ":memory:" in line)
+            assert memory_group.endswith(f"/{name}"), groups
         status = Path(f"/proc/{pid}/status").read_text()
         assert f"Uid:\t{nobody.uid}\t{nobody.uid}\t{nobody.uid}" in status
         assert "CapEff:\t0000000000000000" in status
