@@ -19,6 +19,7 @@ takes them over.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any
 
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey, TaskWrapper
-from huey.consumer import Consumer
+from huey.consumer import Consumer, Worker
 
 from bot.settings import Settings
 from bot.store.lease import LeaseKeeper, LeaseSweeper
@@ -42,12 +43,70 @@ TASK_NAME = "rolecall.run_job"
 CONTROL_TASK_NAME = "rolecall.run_control_job"
 # Threads for control jobs, beside ROLECALL_WORKERS agent threads.
 CONTROL_WORKERS = 2
-# huey polls an empty SQLite queue with a growing delay; capping it keeps the 👀
-# reaction a few hundred milliseconds after the comment (bench/acknowledge.py).
+# huey polls an empty SQLite queue with a growing delay; capping it bounds how long a
+# job queued by another process (or before a wake-up was missed) waits for a worker.
+# A job this process queues wakes an idle worker at once (`Doorbell`).
 POLL_MAX_DELAY = 0.1
 
 
-class _EmbeddedConsumer(Consumer):
+class Doorbell:
+    """Wakes one of this process's idle workers when this process queues a job.
+
+    huey's workers poll an empty queue with a delay (up to POLL_MAX_DELAY), which was
+    most of the time between the webhook and the 👀 (bench/first_request.py). A
+    semaphore, not an event: a ring while every worker is busy is kept for the next
+    one that goes idle, so no job waits a poll because its ring came too early.
+    """
+
+    def __init__(self) -> None:
+        self._rings = threading.Semaphore(0)
+
+    def ring(self) -> None:
+        self._rings.release()
+
+    def wait(self, timeout: float) -> None:
+        self._rings.acquire(timeout=timeout)
+
+
+class _PromptWorker(Worker):
+    """huey's worker thread, which sleeps until its doorbell rings or its poll is due."""
+
+    delay: float
+    max_delay: float
+    backoff: float
+
+    def __init__(self, *args: Any, doorbell: Doorbell, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.doorbell = doorbell
+
+    def sleep(self) -> None:
+        # As huey's own, but the wait ends early when a job is queued. A stop is noticed
+        # at the next poll, at most POLL_MAX_DELAY later.
+        self.delay = min(self.delay, self.max_delay)
+        self.doorbell.wait(self.delay)
+        self.delay *= self.backoff
+
+
+class _PromptConsumer(Consumer):
+    """huey's consumer whose workers answer `doorbell`."""
+
+    def __init__(self, *args: Any, doorbell: Doorbell, **kwargs: Any) -> None:
+        self.doorbell = doorbell
+        super().__init__(*args, **kwargs)
+
+    def _create_worker(self) -> Worker:
+        return _PromptWorker(
+            huey=self.huey,
+            stop_flag=self.stop_flag,
+            default_delay=self.default_delay,
+            max_delay=self.max_delay,
+            backoff=self.backoff,
+            max_tasks=self.max_tasks,
+            doorbell=self.doorbell,
+        )
+
+
+class _EmbeddedConsumer(_PromptConsumer):
     """huey's consumer without signal handlers: inside `rolecall serve` uvicorn owns them."""
 
     def _set_signal_handlers(self) -> None:
@@ -85,12 +144,20 @@ class JobQueue:
     is_control: Callable[[int], bool] = field(default=lambda job_id: False)
     # The ledger, for the sweeper that takes over jobs of stopped workers.
     ledger: Ledger | None = None
+    # Per huey queue: what wakes this process's idle workers of that queue.
+    doorbells: dict[str, Doorbell] = field(default_factory=dict)
 
     def enqueue(self, job_id: int) -> None:
         if self.control_task is not None and self.is_control(job_id):
+            assert self.control is not None
             self.control_task(job_id)
+            self.doorbell(self.control).ring()
         else:
             self.task(job_id)
+            self.doorbell(self.huey).ring()
+
+    def doorbell(self, huey: Huey) -> Doorbell:
+        return self.doorbells.setdefault(huey.name, Doorbell())
 
     def pending(self) -> int:
         """How many job ids wait in the queues."""
@@ -99,9 +166,10 @@ class JobQueue:
 
     def consumer(self, workers: int, *, embedded: bool, huey: Huey | None = None) -> Consumer:
         """Worker threads; `embedded` ones leave signals to the host process."""
-        cls = _EmbeddedConsumer if embedded else Consumer
+        cls = _EmbeddedConsumer if embedded else _PromptConsumer
+        huey = huey or self.huey
         return cls(
-            huey or self.huey,
+            huey,
             workers=workers,
             worker_type="thread",
             periodic=False,
@@ -110,6 +178,7 @@ class JobQueue:
             shutdown_timeout=10.0,
             # SIGTERM (docker stop, systemd) lets running jobs finish; SIGINT is immediate.
             graceful_signal="TERM",
+            doorbell=self.doorbell(huey),
         )
 
     def sweeper(self) -> LeaseSweeper | None:

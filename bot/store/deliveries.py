@@ -58,6 +58,10 @@ class LedgerUnavailable(Exception):
     """The database could not be reached or refused to work; nothing was recorded."""
 
 
+class LedgerBusy(Exception):
+    """Another connection holds the write lock right now; nothing was written."""
+
+
 class DeliveryVerbs(LedgerBase):
     """Record deliveries (and their jobs) in batches; read and count them."""
 
@@ -110,6 +114,12 @@ class DeliveryVerbs(LedgerBase):
         finally:
             raw.close()
 
+    def intake_connection(self) -> IntakeConnection | None:
+        """A connection of the intake's own, on SQLite (None elsewhere); see the class."""
+        if not self.is_sqlite:
+            return None
+        return IntakeConnection(self.engine.raw_connection(), self._writer)
+
     def get_delivery(self, delivery_id: str) -> Delivery | None:
         with Session(self.engine) as session:
             return session.get(Delivery, delivery_id)
@@ -117,6 +127,66 @@ class DeliveryVerbs(LedgerBase):
     def count_deliveries(self) -> int:
         with Session(self.engine) as session:
             return session.scalar(select(func.count()).select_from(Delivery)) or 0
+
+
+class IntakeConnection:
+    """The intake's own SQLite connection: rows written on one thread, committed on another.
+
+    Writing a batch's rows takes a few tens of microseconds and no fsync, so the intake
+    does it on the event loop's thread (`write`), and only the COMMIT, which waits for the
+    disk, on a thread of its own (`commit`). In CPython that split matters: every SQLite
+    call releases the GIL and takes it back, and a writer thread that does the whole
+    transaction fights the event loop for the GIL a dozen times per batch.
+
+    `write` never waits for the write lock (busy timeout 0): when another connection
+    holds it, it raises `LedgerBusy` at once and the caller writes the batch on its own
+    thread instead (`DeliveryVerbs.record_deliveries`, which waits). A batch is written
+    and committed by one caller at a time; the connection is kept until `close`.
+    """
+
+    def __init__(self, raw: Any, writer: _BatchWriter) -> None:
+        self._raw = raw
+        self._writer = writer
+        cursor = raw.cursor()
+        try:
+            cursor.execute("PRAGMA busy_timeout=0")
+        finally:
+            cursor.close()
+
+    def write(self, batch: Sequence[NewDelivery]) -> list[Recorded]:
+        """BEGIN and write `batch`, not committed; `LedgerBusy` when the lock is taken."""
+        cursor = self._raw.cursor()
+        try:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+            except self._writer.unavailable_errors as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise LedgerBusy(str(exc)) from exc
+                raise LedgerUnavailable(str(exc)) from exc
+            try:
+                return self._writer.record(cursor, batch)
+            except BaseException:
+                self.rollback()
+                raise
+        finally:
+            cursor.close()
+
+    def commit(self) -> None:
+        """Make the batch `write` wrote durable (the fsync happens here)."""
+        try:
+            self._raw.commit()
+        except BaseException:
+            self.rollback()
+            raise
+
+    def rollback(self) -> None:
+        with suppress(Exception):
+            self._raw.rollback()
+
+    def close(self) -> None:
+        # Its busy timeout is not the pool's: it is not handed to anyone else.
+        with suppress(Exception):
+            self._raw.invalidate()
 
 
 class _BatchWriter:
@@ -146,24 +216,42 @@ class _BatchWriter:
                 self._processors[column.name] = processor
         self._insert_delivery = self._insert("delivery", self._delivery_columns, "")
         self._insert_job = self._insert("job", self._job_columns, " RETURNING id")
+        # Each table's columns with their bind processors, and the duplicate lookup for
+        # each batch size seen: this runs for every batch (on the event loop's thread).
+        self._delivery_binds = self._binds(self._delivery_columns)
+        self._job_binds = self._binds(self._job_columns)
+        self._lookups: dict[int, str] = {}
 
     def _insert(self, table: str, columns: list[str], suffix: str) -> str:
         marks = ", ".join(self._mark(name) for name in columns)
         return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}){suffix}"  # noqa: S608
 
-    def _bind(self, row: Mapping[str, Any], columns: list[str]) -> dict[str, Any]:
+    def _binds(self, columns: list[str]) -> list[tuple[str, Callable[[Any], Any] | None]]:
+        return [(name, self._processors.get(name)) for name in columns]
+
+    @staticmethod
+    def _bind(
+        row: Mapping[str, Any], binds: list[tuple[str, Callable[[Any], Any] | None]]
+    ) -> dict[str, Any]:
         bound = {}
-        for name in columns:
+        for name, processor in binds:
             value = row.get(name)
-            processor = self._processors.get(name)
             bound[name] = processor(value) if processor is not None and value is not None else value
         return bound
 
+    def _lookup(self, count: int) -> str:
+        """SELECT the delivery ids among `count` given ones."""
+        sql = self._lookups.get(count)
+        if sql is None:
+            marks = ", ".join(self._mark(f"id{n}") for n in range(count))
+            sql = f"SELECT id FROM delivery WHERE id IN ({marks})"  # noqa: S608
+            self._lookups[count] = sql
+        return sql
+
     def record(self, cursor: Any, batch: Sequence[NewDelivery]) -> list[Recorded]:
         ids = list(dict.fromkeys(item.id for item in batch))
-        marks = ", ".join(self._mark(f"id{n}") for n in range(len(ids)))
         cursor.execute(
-            f"SELECT id FROM delivery WHERE id IN ({marks})",  # noqa: S608
+            self._lookup(len(ids)),
             {f"id{n}": delivery_id for n, delivery_id in enumerate(ids)},
         )
         existing = {row[0] for row in cursor.fetchall()}
@@ -184,7 +272,7 @@ class _BatchWriter:
                     "delivery_id": item.id,
                     "state": "queued",
                 }
-                cursor.execute(self._insert_job, self._bind(job_row, self._job_columns))
+                cursor.execute(self._insert_job, self._bind(job_row, self._job_binds))
                 job_id = int(cursor.fetchone()[0])
             delivery_rows.append(
                 self._bind(
@@ -197,7 +285,7 @@ class _BatchWriter:
                         "reason": item.reason,
                         "job_id": job_id,
                     },
-                    self._delivery_columns,
+                    self._delivery_binds,
                 )
             )
             recorded.append(Recorded(item.id, False, item.decision, item.reason, job_id))

@@ -1,17 +1,26 @@
 """Durable acknowledgement of webhooks at the rate GitHub can send them.
 
 One fsynced commit per delivery caps a receiver at a few thousand deliveries a second
-(DESIGN.md, performance notes). Here ONE writer thread takes whatever deliveries are
-waiting, records them all in one transaction (delivery and job rows together), commits
-once, and only then answers each waiting request. While one commit is on its way to disk
-the next batch gathers, so batches grow with the load and no request waits on a timer.
+(DESIGN.md, performance notes). Here deliveries are committed in groups: one batch at a
+time is written and committed, and every delivery submitted meanwhile waits for the
+next one, so batches grow with the load. A batch starts at the end of the event loop's
+turn in which its first delivery was submitted, so requests the server read together
+are committed together, with no timer. A request is answered only after the commit that
+holds its delivery (and its job, if any) returned.
+
+On SQLite the batch's rows are written on the event loop's thread, which takes tens of
+microseconds and no fsync, and only the COMMIT, which waits for the disk, runs on the
+committer thread (`bot.store.deliveries.IntakeConnection` says why). When another
+connection holds the write lock, or anything about the fast way fails, the committer
+writes the batch itself, waiting for the lock, splitting a batch a row of which the
+ledger refuses (PostgreSQL always takes that way).
 
 Jobs reach the queue after their commit, from a second thread, so a slow or unavailable
 queue never holds up acknowledgements. If the queue loses a job id (or never got it),
 `recover` (bot.store.recovery) puts it back at the next start: the ledger, not the
 queue, is the truth.
 
-Every row is fitted to the ledger's columns before it is queued for the writer
+Every row is fitted to the ledger's columns before it is submitted
 (`bot.web.delivery_rows.fit_to_ledger`).
 """
 
@@ -23,9 +32,14 @@ import queue
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from bot.store.deliveries import LedgerUnavailable, NewDelivery, Recorded
+from bot.store.deliveries import (
+    IntakeConnection,
+    LedgerBusy,
+    LedgerUnavailable,
+    NewDelivery,
+    Recorded,
+)
 from bot.store.ledger import Ledger
 from bot.store.recovery import Enqueue
 
@@ -46,7 +60,7 @@ class UnrecordableDelivery(IntakeError):
     """The ledger was there but refused this one delivery: retrying cannot help."""
 
 
-# --- the writer --------------------------------------------------------------------------
+# --- the batches ------------------------------------------------------------------------
 
 
 @dataclass
@@ -54,6 +68,17 @@ class _Pending:
     delivery: NewDelivery
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Recorded]
+
+
+_Answer = tuple["asyncio.Future[Recorded]", "Recorded | Exception"]
+
+
+@dataclass
+class _Work:
+    """A batch for the committer: its rows already written (`written`), or not yet."""
+
+    batch: list[_Pending]
+    written: list[Recorded] | None = None
 
 
 @dataclass
@@ -66,28 +91,44 @@ class IntakeStats:
 
 
 class Intake:
-    """The single writer that makes deliveries durable, several per commit."""
+    """Makes deliveries durable, several per commit, one batch at a time."""
 
-    def __init__(self, ledger: Ledger, enqueue: Enqueue, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        enqueue: Enqueue,
+        *,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
         self.ledger = ledger
         self._enqueue = enqueue
         self._max_batch = max_batch
-        self._inbox: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._handoff: queue.SimpleQueue[list[int] | None] = queue.SimpleQueue()
+        # Guards everything below it. `_idle` is notified when a batch is done.
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._pending: list[_Pending] = []
+        self._busy = False  # a batch is being written or committed
+        self._flush_due = False  # an event loop will start a batch at the end of its turn
         self._accepting = False
-        self._writer = threading.Thread(target=self._write_loop, name="rolecall-intake")
+        self._stopping = False
+        self._connection: IntakeConnection | None = None
+        self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
+        self._handoff: queue.SimpleQueue[list[int] | None] = queue.SimpleQueue()
+        # What the committer has settled for each event loop, until `_done` sends it.
+        self._answers: dict[asyncio.AbstractEventLoop, list[_Answer]] = {}
+        self._committer = threading.Thread(target=self._commit_loop, name="rolecall-intake")
         self._enqueuer = threading.Thread(target=self._enqueue_loop, name="rolecall-handoff")
         self.stats = IntakeStats()
 
     @property
     def running(self) -> bool:
-        return self._accepting and self._writer.is_alive()
+        return self._accepting and self._committer.is_alive()
 
     def start(self) -> None:
         self.ledger.create_schema()
+        self._connection = self.ledger.intake_connection()
         with self._lock:
-            self._writer.start()
+            self._committer.start()
             self._enqueuer.start()
             self._accepting = True
 
@@ -97,10 +138,17 @@ class Intake:
             if not self._accepting:
                 return
             self._accepting = False
-            self._inbox.put(None)
-        self._writer.join(timeout)
+            self._stopping = True  # from here on only this method starts a batch
+            self._idle.wait_for(lambda: not self._busy, timeout)
+            rest, self._pending = self._pending, []
+        if rest:
+            self._work.put(_Work(rest))
+        self._work.put(None)
+        self._committer.join(timeout)
         self._handoff.put(None)
         self._enqueuer.join(timeout)
+        if self._connection is not None:
+            self._connection.close()
 
     async def submit(self, delivery: NewDelivery) -> Recorded:
         """Record one delivery; returns once it is committed (or raises IntakeError)."""
@@ -109,26 +157,91 @@ class Intake:
         with self._lock:
             if not self._accepting:
                 raise IntakeClosed("the intake is not running")
-            self._inbox.put(_Pending(delivery, loop, future))
+            self._pending.append(_Pending(delivery, loop, future))
+            schedule, self._flush_due = not self._flush_due, True
+        if schedule:
+            # After the other requests this turn of the loop has ready: they join the batch.
+            loop.call_soon(self._flush_when_due, loop)
         return await future
 
-    def _write_loop(self) -> None:
-        stopping = False
-        while not stopping:
-            first = self._inbox.get()
-            if first is None:
-                break
-            batch = [first]
-            while len(batch) < self._max_batch:
-                try:
-                    item = self._inbox.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
-            self._commit(batch)
+    # --- on an event loop's thread ------------------------------------------------------
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start the next batch with what is waiting, unless one is on its way."""
+        with self._lock:
+            if self._busy or self._stopping or not self._pending:
+                return
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            self._busy = True
+        self._work.put(_Work(batch, self._write(batch)))
+
+    def _flush_when_due(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            self._flush_due = False
+        self._flush(loop)
+
+    def _write(self, batch: Sequence[_Pending]) -> list[Recorded] | None:
+        """Write the batch's rows on this thread; None leaves it all to the committer."""
+        if self._connection is None:
+            return None
+        try:
+            return self._connection.write([p.delivery for p in batch])
+        except LedgerBusy:
+            return None  # another writer holds the lock: the committer waits for it
+        except Exception as exc:
+            # Whatever it was, the committer's way retries, splits the batch, and says.
+            log.warning("writing %d deliveries on the event loop failed: %s", len(batch), exc)
+            return None
+
+    # --- on the committer's thread ------------------------------------------------------
+
+    def _commit_loop(self) -> None:
+        while (work := self._work.get()) is not None:
+            if work.written is None or not self._commit_written(work.batch, work.written):
+                self._commit(work.batch)
+            self._done()
+            self._answers = {}
+
+    def _commit_written(self, batch: Sequence[_Pending], written: list[Recorded]) -> bool:
+        assert self._connection is not None
+        try:
+            self._connection.commit()
+        except Exception:
+            log.warning("a commit of %d deliveries failed; writing them again", len(batch))
+            return False
+        self._committed(batch, written)
+        return True
+
+    def _done(self) -> None:
+        """The batch is settled: answer it and let the event loops start the next.
+
+        One wake-up per event loop per batch: its answers and the start of its next batch
+        travel together.
+        """
+        with self._lock:
+            self._busy = False
+            self._idle.notify_all()
+            waiting = set() if self._stopping else {p.loop for p in self._pending}
+        for loop in waiting | self._answers.keys():
+            answers = self._answers.get(loop, [])
+            try:
+                loop.call_soon_threadsafe(self._answer, loop, answers)
+            except RuntimeError:
+                # The loop is closed: those requests are gone; what was recorded stands.
+                if answers:
+                    log.warning("%d answers dropped: their event loop is closed", len(answers))
+
+    def _answer(self, loop: asyncio.AbstractEventLoop, answers: list[_Answer]) -> None:
+        """On `loop`: resolve its requests' futures, then start its next batch."""
+        for future, outcome in answers:
+            if future.done():  # the request was cancelled (client went away)
+                continue
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+        self._flush(loop)
 
     def _commit(self, batch: Sequence[_Pending]) -> None:
         try:
@@ -149,6 +262,9 @@ class Intake:
             refused = UnrecordableDelivery(f"{exc.__class__.__name__}: {exc}")
             self._settle(batch, [refused])
             return
+        self._committed(batch, results)
+
+    def _committed(self, batch: Sequence[_Pending], results: Sequence[Recorded]) -> None:
         self.stats.commits += 1
         self.stats.deliveries += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
@@ -157,19 +273,10 @@ class Intake:
         if job_ids:
             self._handoff.put(job_ids)
 
-    @staticmethod
-    def _settle(batch: Sequence[_Pending], outcomes: Sequence[Recorded | Exception]) -> None:
-        # One wake-up per event loop per batch rather than one per request.
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Recorded], Any]]]
-        by_loop = {}
+    def _settle(self, batch: Sequence[_Pending], outcomes: Sequence[Recorded | Exception]) -> None:
+        """Keep each request's outcome for its event loop (`_done` sends them)."""
         for pending, outcome in zip(batch, outcomes, strict=True):
-            by_loop.setdefault(pending.loop, []).append((pending.future, outcome))
-        for loop, items in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(_resolve, items)
-            except RuntimeError:
-                # The loop is closed: those requests are gone; what was recorded stands.
-                log.warning("%d answers dropped: their event loop is closed", len(items))
+            self._answers.setdefault(pending.loop, []).append((pending.future, outcome))
 
     def _enqueue_loop(self) -> None:
         while (job_ids := self._handoff.get()) is not None:
@@ -185,13 +292,3 @@ class Intake:
                 "ledger and is queued again at the next start",
                 job_id,
             )
-
-
-def _resolve(items: list[tuple[asyncio.Future[Recorded], Recorded | Exception]]) -> None:
-    for future, outcome in items:
-        if future.done():  # the request was cancelled (client went away)
-            continue
-        if isinstance(outcome, Exception):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)

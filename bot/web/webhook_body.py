@@ -8,10 +8,18 @@ before any of it can reach the ledger, a log line or the model, where it would f
 later and less clearly (an int past 64 bits does not fit an SQL integer; a lone UTF-16
 surrogate cannot be encoded as UTF-8, so nothing can store or send it).
 
-This is on the request path of every delivery, so each rule costs little (about 15 µs
-on a 16 KB payload, against 45 µs for `json.loads` itself): the number hooks run inside
-the C parser, and the scan for lone surrogates runs only when a `\\uD8xx`-style escape is
-in the body at all, which GitHub's raw UTF-8 seldom has.
+This is on the request path of every delivery, so the usual body takes a fast way:
+msgspec's parser (about 20 µs on a 16 KB payload, plus 10 µs for the scan, against
+45 µs for `json.loads` and 50–90 µs with the number hooks below) whenever a scan of
+the bytes finds no run of 19 digits, i.e. no integer that could pass 64 bits. Where
+that parser refuses anything (a non-finite number, a lone surrogate, bad UTF-8,
+nesting past the recursion limit) or the scan finds a long run of digits, the body is
+read again the careful way, with the number hooks inside the C parser, which accepts
+and refuses exactly as before and says why. The fast way accepts nothing else the
+careful one refuses: the numbers it reads fit in 64 bits, and it stops at Python's
+recursion limit too (a few levels later, as it calls fewer functions on the way: about
+997 against 993). The scan for lone surrogates runs only when a `\\uD8xx`-style escape
+is in the body at all, which GitHub's raw UTF-8 seldom has.
 """
 
 from __future__ import annotations
@@ -53,18 +61,9 @@ class UnreadableBody(ValueError):
 
 def read_payload(body: bytes) -> dict[str, Any]:
     """The JSON object in `body`, or `UnreadableBody` naming the rule it breaks."""
-    text = _utf8_text(body)
-    try:
-        payload = _DECODER.decode(text)
-    except RecursionError:
-        raise UnreadableBody(
-            "the JSON nests deeper than Rolecall parses (GitHub's payloads nest a few "
-            "levels; this one nests about a thousand)"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise UnreadableBody(
-            f"the body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-        ) from None
+    payload = _read_fast(body)
+    if payload is None:
+        payload = _read_carefully(body)
     if not isinstance(payload, dict):
         raise UnreadableBody(
             f"the body is JSON but a {_json_kind(payload)}, not an object; GitHub sends objects"
@@ -75,6 +74,32 @@ def read_payload(body: bytes) -> dict[str, Any]:
             "not Unicode text; GitHub never sends one"
         )
     return payload
+
+
+def _read_fast(body: bytes) -> Any:
+    """The body parsed by msgspec, or None: then only the careful way can tell."""
+    # A byte order mark, a NUL byte, bad UTF-8: msgspec refuses them all, as it should.
+    if _FAST_DECODER is None or _LONG_DIGITS in body.translate(_DIGITS_ONLY):
+        return None
+    try:
+        return _FAST_DECODER.decode(body)
+    except Exception:  # msgspec's errors, RecursionError: the careful way says which
+        return None
+
+
+def _read_carefully(body: bytes) -> Any:
+    text = _utf8_text(body)
+    try:
+        return _DECODER.decode(text)
+    except RecursionError:
+        raise UnreadableBody(
+            "the JSON nests deeper than Rolecall parses (GitHub's payloads nest a few "
+            "levels; this one nests about a thousand)"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise UnreadableBody(
+            f"the body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
 
 
 def _utf8_text(body: bytes) -> str:
@@ -121,6 +146,19 @@ def _no_constant(name: str) -> float:
 
 
 _DECODER = json.JSONDecoder(parse_int=_int64, parse_float=_finite, parse_constant=_no_constant)
+
+# The fast way (see the module's docstring). Without msgspec every body goes the careful way.
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - msgspec is a dependency; this keeps reading bodies
+    _FAST_DECODER: Any = None
+else:
+    _FAST_DECODER = msgspec.json.Decoder()
+# Every digit becomes "0", every other byte ".": an integer literal past 64 bits has at
+# least 19 digits, so it leaves a run of 19 zeros (as does any long digit run in a string,
+# which only sends that body the careful way).
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x2E for byte in range(256))
+_LONG_DIGITS = b"0" * len(str(INT64_MAX))
 
 
 def _has_lone_surrogate(body: bytes) -> bool:
