@@ -19,6 +19,7 @@ from typing import Literal
 from agents.brief import system_prompt
 from agents.executor import Executor, Limits, RunResult
 from agents.model import ModelClient
+from agents.model_clients import ModelClients
 from agents.model_ref import ModelRef, Provider
 from agents.progress import RunProgress
 from agents.roles.loader import Role
@@ -33,10 +34,12 @@ from agents.tools.offer import note_in_transcript, offer_tools
 from agents.tools.toolbox import CommandRecord, Toolbox
 from agents.tools.web_fetch import WebFetcher
 
-# What callers of a run need to name: its limits, its result, the failure of its sandbox.
+# What callers of a run need to name: its limits, its result, the failure of its sandbox,
+# the model API clients a process shares between runs.
 __all__ = [
     "AgentRun",
     "Limits",
+    "ModelClients",
     "RoleRun",
     "RunProgress",
     "RunResult",
@@ -78,6 +81,9 @@ class RunSpec:
     # Told how the run goes (agents.progress): after each model response, before each
     # tool call and before each wait for the model API. Must be quick; errors are logged.
     on_progress: Callable[[RunProgress], None] | None = None
+    # The process's shared SDK clients (agents.model_clients); without them the run
+    # builds a client of its own and closes it at the end.
+    clients: ModelClients | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,12 @@ class RoleRun:
             )
             spec.transcript.parent.mkdir(parents=True, exist_ok=True)
             note_in_transcript(spec.transcript, spec.redact, offer, spec.role.warnings)
-            client = ModelClient.for_provider(spec.provider)
+            shared = spec.clients
+            client = (
+                ModelClient(shared.client_for(spec.provider))
+                if shared is not None
+                else ModelClient.for_provider(spec.provider)
+            )
             try:
                 if egress is not None:
                     egress.start()
@@ -144,7 +155,8 @@ class RoleRun:
                 system = system_prompt(spec.role.instructions, spec.repo_full_name, tools)
                 result = executor.run(system, spec.brief)
             finally:
-                client.close()
+                if shared is None:
+                    client.close()
         finally:
             if egress is not None:
                 egress.stop()

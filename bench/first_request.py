@@ -150,7 +150,7 @@ def main() -> None:
     overrides = {}
     if args.tree:
         tree = Path(args.tree).resolve()
-        if not (tree / "bot" / "cli" / "main.py").exists():
+        if not any((tree / "bot" / entry).exists() for entry in ("cli/main.py", "cli.py")):
             raise SystemExit(f"{tree} is not a checkout of Rolecall")
         overrides["PYTHONPATH"] = str(tree)  # ahead of this venv's editable install
     print(f"machine: {machine()}")

@@ -24,6 +24,7 @@ from bot.cli.logs import configure_logging
 from bot.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
+    from agents.run import ModelClients
     from bot.jobs.context import Services
     from bot.observe.metrics import Metrics
     from bot.queue import JobQueue
@@ -67,6 +68,9 @@ class Root:
         self.metrics: Metrics = Metrics(self.ledger)
         self.queue: JobQueue = build_queue(settings, self.ledger, self.run_job)
         self._services: Services | None = None
+        # The model API clients, kept across rebuilt services (made with the first: the
+        # model SDK is not imported before a job needs it).
+        self._model_clients: ModelClients | None = None
         self._lock = threading.Lock()
 
     def services(self) -> Services:
@@ -77,17 +81,26 @@ class Root:
             return self._services
 
     def _build_services(self) -> Services:
+        from agents.run import ModelClients
         from bot.github import GitHubApp
         from bot.jobs.context import Services
         from bot.jobs.non_writers import NonWriters
 
+        if self._model_clients is None:
+            self._model_clients = ModelClients()
         settings = self.settings
         pem = settings.private_key_pem()
         if settings.app_id is None or pem is None:
             raise RuntimeError("APP_ID and PRIVATE_KEY are needed to run jobs")
         app = GitHubApp(settings.app_id, pem, settings.github_api_url, watcher=self.metrics)
         return Services(
-            settings, self.ledger, app, self.queue.enqueue, NonWriters(), metrics=self.metrics
+            settings,
+            self.ledger,
+            app,
+            self.queue.enqueue,
+            NonWriters(),
+            metrics=self.metrics,
+            model_clients=self._model_clients,
         )
 
     def configure(self, settings: Settings) -> None:
@@ -133,11 +146,14 @@ class Root:
         threading.Thread(target=import_jobs, name="rolecall-warm-up", daemon=True).start()
 
     def close(self) -> None:
-        """After the workers stopped: close the pooled GitHub connections and the ledger."""
+        """After the workers stopped: close the pooled GitHub and model API connections and
+        the ledger."""
         with self._lock:
             services, self._services = self._services, None
         if services is not None:
             services.app.close()
+        if self._model_clients is not None:
+            self._model_clients.close()
         self.ledger.close()
 
 

@@ -22,7 +22,7 @@ from agents.brief import EarlierRun
 from agents.model_ref import ModelRef
 from agents.review_brief import ReviewFeedback
 from agents.roles.loader import Role
-from agents.run import AgentRun
+from agents.run import AgentRun, ModelClients
 from agents.text.redact import Redactor
 from bot.github import DiffFile, GitHubApp, PullInfo, RepoClient, RepoInfo
 from bot.jobs.non_writers import NonWriters
@@ -83,6 +83,8 @@ class Services:
     non_writers: NonWriters
     # This process's counters (bot.observe.metrics): durations, tokens, sandbox kills.
     metrics: Metrics = field(default_factory=Metrics)
+    # The model API clients jobs share, one per provider and key (agents.model_clients).
+    model_clients: ModelClients = field(default_factory=ModelClients)
 
 
 class JobRecord:

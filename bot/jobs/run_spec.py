@@ -11,20 +11,21 @@ from pathlib import Path
 
 from agents.progress import ProgressCallback
 from agents.run import RunSpec, SandboxPolicy
-from bot.jobs.context import Briefing, Checkout, Given
+from bot.jobs.context import Briefing, Checkout, Given, Services
 from bot.jobs.role_settings import limits_for
 from bot.providers import provider_for
 from bot.settings import Settings
 
 
 def run_spec(
-    settings: Settings,
+    svc: Services,
     given: Given,
     checkout: Checkout,
     briefing: Briefing,
     transcript: Path,
     on_progress: ProgressCallback | None = None,
 ) -> RunSpec:
+    settings = svc.settings
     return RunSpec(
         role=briefing.role,
         repo_full_name=given.repo.full_name,
@@ -38,6 +39,7 @@ def run_spec(
         redact=given.redact,
         sandbox=sandbox_policy(settings),
         on_progress=on_progress,
+        clients=svc.model_clients,
     )
 
 

@@ -241,7 +241,7 @@ class Worker:
         transcript = settings.data_dir / "transcripts" / f"job-{given.job_id}.jsonl"
         given.record.save(transcript_path=str(transcript))
         live = LiveProgress(self._show_live, agent_words(given, target.base.info))
-        agent = RoleRun(run_spec(settings, given, checkout, briefing, transcript, live))
+        agent = RoleRun(run_spec(self.svc, given, checkout, briefing, transcript, live))
         with live, CancelWatcher(self.svc.ledger, given.job_id, agent.stop) as watcher:
             run = agent.run()
         self._keep(run=run)  # the tracking comment shows what it cost, however it ended

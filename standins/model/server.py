@@ -59,6 +59,8 @@ class RecordedRequest:
     headers: Mapping[str, str]  # names lower-cased
     body: bytes
     json: Any
+    # The client's end of the connection: requests kept alive on one connection share it.
+    peer: tuple[str, int] = ("", 0)
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,7 @@ class ModelStandIn:
             headers={name.lower(): value for name, value in handler.headers.items()},
             body=raw,
             json=parsed,
+            peer=(str(handler.client_address[0]), int(handler.client_address[1])),
         )
         with self._lock:
             self._requests.append(recorded)
