@@ -236,7 +236,12 @@ def build_queue(settings: Settings, ledger: Ledger, runner: Runner) -> JobQueue:
                 runner(job_id)
         except Exception as exc:
             log.exception("job %s: the worker stopped with an error", job_id)
-            _fail_if_running(job_id, ledger, f"worker error: {type(exc).__name__}")
+            # A bug, not a refusal (those are phrased by the job itself): say where to look.
+            outcome = (
+                f"Rolecall failed unexpectedly ({type(exc).__name__}); its log has the "
+                f"details of job {job_id}, and /retry runs the job again"
+            )
+            _fail_if_running(job_id, ledger, outcome)
 
     task: Any = huey.task(name=TASK_NAME)(run_queued_job)
     control_task: Any = control.task(name=CONTROL_TASK_NAME)(run_queued_job)

@@ -141,7 +141,10 @@ def test_a_worker_that_raises_leaves_a_failed_job_not_a_running_one(
     finally:
         consumer.stop(graceful=True)
     job = open_ledger(sqlite_settings).get_job(job_id)
-    assert job is not None and job.outcome == "worker error: RuntimeError"
+    assert job is not None and job.outcome == (
+        f"Rolecall failed unexpectedly (RuntimeError); its log has the details of job {job_id}, "
+        "and /retry runs the job again"
+    )
 
 
 def test_queues_are_built_from_settings_not_at_import(tmp_path: Path) -> None:
