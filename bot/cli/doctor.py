@@ -34,6 +34,7 @@ def doctor_command(args: argparse.Namespace) -> int:
         check_webhook_secret(settings),
         *check_model(settings),
         _check_sandbox(settings),
+        _check_job_sandbox(settings),
         _check_git(),
         _check_data_dir(settings),
         _check_database(settings),
@@ -66,6 +67,41 @@ def _check_sandbox(settings: Settings) -> Check:
             "or run Rolecall in a container that permits them"
         )
     return True, "bwrap: sandboxes work"
+
+
+def _check_job_sandbox(settings: Settings) -> Check:
+    """A command run the way a job runs it: its user, cgroup and limits, in the data dir.
+
+    Run as root, that is `ROLECALL_SANDBOX_USER`, which must be able to enter every
+    parent of a worktree; a plain `bwrap true` proves none of that.
+    """
+    if settings.sandbox == "none":
+        return True, "job sandbox: none (ROLECALL_SANDBOX=none)"
+    from agents.sandbox.bubblewrap import make_sandbox
+
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        worktree = Path(tempfile.mkdtemp(dir=settings.data_dir, prefix="doctor-worktree-"))
+    except OSError as exc:
+        return False, f"job sandbox: no worktree in {settings.data_dir} ({exc.strerror})"
+    try:
+        worktree.chmod(0o755)
+        sandbox = make_sandbox(
+            settings.sandbox,
+            worktree,
+            allow_unsafe=settings.allow_unsafe_sandbox,
+            run_as=settings.sandbox_run_as(),
+            limits=settings.sandbox_limits(),
+        )
+        result = sandbox.run("id -un", timeout=30)
+    except Exception as exc:
+        return False, f"job sandbox: cannot run a command as a job does ({exc})"
+    finally:
+        shutil.rmtree(worktree, ignore_errors=True)
+    if result.exit_code != 0:
+        said = (result.output.strip().splitlines() or ["no output"])[-1]
+        return False, f"job sandbox: a command failed as a job runs it ({said})"
+    return True, f"job sandbox: commands run as {result.output.strip() or 'the sandbox user'}"
 
 
 def _check_git() -> Check:

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from agents.host import running_as_host_root
 from bot.cli.main import main
 from bot.settings import DEFAULT_MODEL
 from standins.github import GitHubStandIn
 from standins.github.keys import new_app_key
 from standins.model import ModelStandIn
+from tests.helpers import enterable_dir
 
 MODEL_KEY = "sk-ant-doctor-test-key-0123456789"
 ENV_NAMES = (
@@ -75,7 +77,8 @@ def doctor(
         "GITHUB_API_URL": github.api_url,
         "ANTHROPIC_API_KEY": MODEL_KEY,
         "ANTHROPIC_BASE_URL": model.url,
-        "ROLECALL_DATA_DIR": str(tmp_path / "data"),
+        # Enterable by the sandbox user, as a job's data dir must be (tests.helpers).
+        "ROLECALL_DATA_DIR": str(enterable_dir("doctor-data")),
     }
 
     def run(**env: str) -> tuple[int, list[str]]:
@@ -106,7 +109,15 @@ def test_a_good_setup_is_ok_on_every_line(
     assert code == 0, "\n".join(lines)
     assert all(line.startswith("ok    ") for line in lines), "\n".join(lines)
     topics = [line[6:].split(":")[0] for line in lines]
-    for topic in ("github app", "webhook secret", "model", "bwrap", "git", "data dir"):
+    for topic in (
+        "github app",
+        "webhook secret",
+        "model",
+        "bwrap",
+        "job sandbox",
+        "git",
+        "data dir",
+    ):
         assert topic in topics
     assert "database" in topics and "queue" in topics
     assert "`rolecall-doc`" in line_about(lines, "github app")
@@ -177,3 +188,18 @@ def test_an_empty_webhook_secret_fails(doctor: Doctor) -> None:
     code, lines = doctor(WEBHOOK_SECRET="")
     assert code == 1
     assert any(line.startswith("FAIL  setting WEBHOOK_SECRET is empty") for line in lines)
+
+
+def test_a_data_dir_the_sandbox_user_cannot_enter_fails_where_bwrap_alone_passes(
+    doctor: Doctor, tmp_path: Path
+) -> None:
+    private = tmp_path / "private"  # pytest's own directories are 0700, as a home often is
+    private.mkdir(mode=0o700)
+    code, lines = doctor(ROLECALL_DATA_DIR=str(private / "data"))
+    assert line_about(lines, "bwrap").startswith("ok")
+    job_sandbox = line_about(lines, "job sandbox")
+    if running_as_host_root():  # commands run as ROLECALL_SANDBOX_USER, who cannot enter it
+        assert code == 1 and job_sandbox.startswith("FAIL"), job_sandbox
+        assert "cannot reach" in job_sandbox and "chmod o+x" in job_sandbox
+    else:  # commands run as this user, who can
+        assert job_sandbox.startswith("ok"), job_sandbox
