@@ -9,7 +9,9 @@ every acknowledged delivery is in the ledger.
     .venv/bin/python bench/webhooks.py                 # 20,000 deliveries
     .venv/bin/python bench/webhooks.py -n 50000 --command
 
-The client is raw asyncio HTTP/1.1 (a Python client like httpx would be the bottleneck).
+The client is raw asyncio HTTP/1.1 on uvloop when present (a Python client like httpx
+would be the bottleneck); it runs in this process, beside the server on the same cores
+(bench/intake_vs_probot.py gives it a process of its own and counts the server's CPU).
 Loopback only; bounded by --requests (at most 200,000) and --seconds. With --command the
 server's own worker threads take the jobs and fail them (no App credentials here): that
 load is part of what is measured.
@@ -122,6 +124,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the data dir and server log")
     args = parser.parse_args()
     count = min(args.requests, 200_000)
+    try:
+        import uvloop  # the client's own speed is not what is measured
+
+        uvloop.install()
+    except ImportError:
+        pass
 
     data_dir = Path(tempfile.mkdtemp(prefix="rolecall-bench-"))
     data_dir.chmod(0o711)  # as root, the sandbox user must be able to enter it

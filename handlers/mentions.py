@@ -12,6 +12,7 @@ as its notes. The slug is the App's, from its bot login (`<slug>[bot]`, learned 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from agents.text.sanitize import sanitize
 from handlers.command_names import FIX, IMPLEMENT
@@ -29,9 +30,26 @@ def slug_of(bot_login: str | None) -> str | None:
     return bot_login.removesuffix("[bot]")
 
 
+@lru_cache(maxsize=16)
+def _mention_of(slug: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w@./-])@{re.escape(slug)}(?![\w-])", re.IGNORECASE)
+
+
+def may_mention(text: str, slug: str) -> bool:
+    """False only when `mention_command(text, slug, …)` is certainly None, cheaply.
+
+    The visible paragraphs `mention_command` searches are the comment's own lines with
+    their leading spaces dropped, tabs expanded and code lines blanked, joined by "\n":
+    next to a mention there, each character is the comment's own or, where a line starts
+    or ends or a tab was, a space, tab or line break in the comment too, none of which
+    stops a mention. So a mention there is a mention in the comment as written.
+    """
+    return "@" in text and _mention_of(slug).search(text) is not None
+
+
 def mention_command(text: str, slug: str, *, on_pull_request: bool) -> Command | None:
     """The request the first visible `@slug` in `text` makes, if there is one."""
-    pattern = re.compile(rf"(?<![\w@./-])@{re.escape(slug)}(?![\w-])", re.IGNORECASE)
+    pattern = _mention_of(slug)
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for lines, joined in visible_paragraphs(text):
         hidden = InlineScan(joined, modern=False).hidden_spans()

@@ -30,13 +30,14 @@ from handlers.events import IssueCommentEvent, IssuesEvent, Label
 
 IMPLEMENTER = "implementer"
 NOT_AN_APP_DELIVERY = Ignore("no installation in the payload: not a delivery to the GitHub App")
+NO_VISIBLE_COMMAND = Ignore("no visible command in the comment")
 
 
 def issue_command(event: IssueCommentEvent, commands: Sequence[Command]) -> Decision:
     """What a comment's commands ask of its issue: a job, a reply, or nothing."""
     command = pick_command(commands)
     if command is None:
-        return Ignore("no visible command in the comment")
+        return NO_VISIBLE_COMMAND
     if command.name == IMPLEMENT and event.issue.is_pull_request:
         return Reply(
             reason="/implement on a pull request",

@@ -189,6 +189,9 @@ class IntakeConnection:
             self._raw.invalidate()
 
 
+_DELIVERY_ROW = frozenset({"id", "event", "action", "received_at", "decision", "reason", "job_id"})
+
+
 class _BatchWriter:
     """The SQL of `record_deliveries` for one dialect, with each column's bind processor."""
 
@@ -208,6 +211,9 @@ class _BatchWriter:
         delivery = Delivery.__table__  # type: ignore[attr-defined]
         job = Job.__table__  # type: ignore[attr-defined]
         self._delivery_columns = [c.name for c in delivery.columns]
+        if set(self._delivery_columns) != _DELIVERY_ROW:
+            # `record` writes each row's values by name, the fastest way the driver takes.
+            raise RuntimeError(f"delivery columns {self._delivery_columns}: update record()")
         self._job_columns = [c.name for c in job.columns if c.name != "id"]
         self._processors: dict[str, Callable[[Any], Any]] = {}
         for column in [*delivery.columns, *job.columns]:
@@ -220,7 +226,13 @@ class _BatchWriter:
         # each batch size seen: this runs for every batch (on the event loop's thread).
         self._delivery_binds = self._binds(self._delivery_columns)
         self._job_binds = self._binds(self._job_columns)
+        # The delivery columns whose values a processor turns into what the driver takes
+        # (`received_at`): the batch's shared time is processed once, not once a row.
+        self._delivery_processors = [
+            (name, processor) for name, processor in self._delivery_binds if processor is not None
+        ]
         self._lookups: dict[int, str] = {}
+        self._id_names: list[str] = []
 
     def _insert(self, table: str, columns: list[str], suffix: str) -> str:
         marks = ", ".join(self._mark(name) for name in columns)
@@ -246,16 +258,15 @@ class _BatchWriter:
             marks = ", ".join(self._mark(f"id{n}") for n in range(count))
             sql = f"SELECT id FROM delivery WHERE id IN ({marks})"  # noqa: S608
             self._lookups[count] = sql
+            self._id_names.extend(f"id{n}" for n in range(len(self._id_names), count))
         return sql
 
     def record(self, cursor: Any, batch: Sequence[NewDelivery]) -> list[Recorded]:
         ids = list(dict.fromkeys(item.id for item in batch))
-        cursor.execute(
-            self._lookup(len(ids)),
-            {f"id{n}": delivery_id for n, delivery_id in enumerate(ids)},
-        )
+        cursor.execute(self._lookup(len(ids)), dict(zip(self._id_names, ids, strict=False)))
         existing = {row[0] for row in cursor.fetchall()}
         now = utcnow()
+        now_bound = {name: processor(now) for name, processor in self._delivery_processors}
         recorded: list[Recorded] = []
         delivery_rows: list[dict[str, Any]] = []
         for item in batch:
@@ -274,20 +285,22 @@ class _BatchWriter:
                 }
                 cursor.execute(self._insert_job, self._bind(job_row, self._job_binds))
                 job_id = int(cursor.fetchone()[0])
-            delivery_rows.append(
-                self._bind(
-                    {
-                        "id": item.id,
-                        "event": item.event,
-                        "action": item.action,
-                        "received_at": item.received_at or now,
-                        "decision": item.decision,
-                        "reason": item.reason,
-                        "job_id": job_id,
-                    },
-                    self._delivery_binds,
-                )
-            )
+            row = {
+                "id": item.id,
+                "event": item.event,
+                "action": item.action,
+                "received_at": item.received_at or now,
+                "decision": item.decision,
+                "reason": item.reason,
+                "job_id": job_id,
+            }
+            for name, processor in self._delivery_processors:
+                value = row[name]
+                if value is now:
+                    row[name] = now_bound[name]
+                elif value is not None:
+                    row[name] = processor(value)
+            delivery_rows.append(row)
             recorded.append(Recorded(item.id, False, item.decision, item.reason, job_id))
         if delivery_rows:
             cursor.executemany(self._insert_delivery, delivery_rows)

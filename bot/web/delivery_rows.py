@@ -104,6 +104,9 @@ def fit_to_ledger(record: NewDelivery) -> NewDelivery:
     if action is not None and len(action) > _DELIVERY_LENGTHS["action"]:
         action = None
     reason = _storable(record.reason)
+    unchanged = action is record.action and reason is record.reason
+    if unchanged and record.job is None and len(reason) <= MAX_REASON_CHARS:
+        return record  # as it came (the usual case): nothing to fit
     job = None
     if record.job is not None:
         job = {

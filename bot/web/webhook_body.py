@@ -9,9 +9,10 @@ later and less clearly (an int past 64 bits does not fit an SQL integer; a lone 
 surrogate cannot be encoded as UTF-8, so nothing can store or send it).
 
 This is on the request path of every delivery, so the usual body takes a fast way:
-msgspec's parser (about 20 µs on a 16 KB payload, plus 10 µs for the scan, against
+msgspec's parser (about 20 µs on a 16 KB payload, plus 5 µs for the scan, against
 45 µs for `json.loads` and 50–90 µs with the number hooks below) whenever a scan of
-the bytes finds no run of 19 digits, i.e. no integer that could pass 64 bits. Where
+the bytes finds no run of 19 digits, i.e. no integer that could pass 64 bits
+(`has_long_digit_run`, which looks at every fourth byte first). Where
 that parser refuses anything (a non-finite number, a lone surrogate, bad UTF-8,
 nesting past the recursion limit) or the scan finds a long run of digits, the body is
 read again the careful way, with the number hooks inside the C parser, which accepts
@@ -79,7 +80,7 @@ def read_payload(body: bytes) -> dict[str, Any]:
 def _read_fast(body: bytes) -> Any:
     """The body parsed by msgspec, or None: then only the careful way can tell."""
     # A byte order mark, a NUL byte, bad UTF-8: msgspec refuses them all, as it should.
-    if _FAST_DECODER is None or _LONG_DIGITS in body.translate(_DIGITS_ONLY):
+    if _FAST_DECODER is None or has_long_digit_run(body):
         return None
     try:
         return _FAST_DECODER.decode(body)
@@ -154,11 +155,37 @@ except ImportError:  # pragma: no cover - msgspec is a dependency; this keeps re
     _FAST_DECODER: Any = None
 else:
     _FAST_DECODER = msgspec.json.Decoder()
-# Every digit becomes "0", every other byte ".": an integer literal past 64 bits has at
-# least 19 digits, so it leaves a run of 19 zeros (as does any long digit run in a string,
-# which only sends that body the careful way).
+# An integer literal past 64 bits has at least 19 digits (as may a string, which only
+# sends that body the careful way).
+_LONG_RUN = len(str(INT64_MAX))
+_DIGIT_RUN = re.compile(rb"[0-9]{%d}" % _LONG_RUN)
+# Every digit becomes "0", every other byte ".".
 _DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x2E for byte in range(256))
-_LONG_DIGITS = b"0" * len(str(INT64_MAX))
+# Every 4th byte is looked at first: 19 digits in a row always cover 4 looked-at bytes in
+# a row (the first at most 3 bytes in, the fourth 12 bytes after it), and no shorter run
+# can, nor a GitHub time ("2019-05-15T15:20:33Z": its separators fall on every third
+# byte, and any four bytes 4 apart meet one). So only a stretch where 4 looked-at bytes
+# are digits is read in full.
+_STEP = 4
+_SAMPLED_RUN = b"0" * 4
+assert (_STEP - 1) + (len(_SAMPLED_RUN) - 1) * _STEP < _LONG_RUN
+
+
+def has_long_digit_run(body: bytes) -> bool:
+    """Whether `body` holds 19 ASCII digits in a row (an integer that may not fit int64).
+
+    The same answer as searching every byte, in about half the time: every 4th byte is
+    read, and only around 4 digits among those (at m, m+4, m+8, m+12) is every byte read:
+    a run of 19 that covers them starts at most 3 bytes before m and ends before m+19.
+    """
+    sampled = body[::_STEP].translate(_DIGITS_ONLY)
+    found = sampled.find(_SAMPLED_RUN)
+    while found >= 0:
+        at = found * _STEP
+        if _DIGIT_RUN.search(body, max(at - (_STEP - 1), 0), at + _LONG_RUN):
+            return True
+        found = sampled.find(_SAMPLED_RUN, found + 1)
+    return False
 
 
 def _has_lone_surrogate(body: bytes) -> bool:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
+
+import msgspec
 
 from bot.observe import log_context
 from bot.observe.metrics import Metrics
@@ -142,7 +143,7 @@ class WebhookEndpoint:
             status, body, extra = refused.status, {"error": refused.message}, refused.headers
         if status >= 400:
             self.metrics.refused(status)
-        payload = json.dumps(body, separators=(",", ":")).encode()
+        payload = _encode_json(body)
         await send(
             {
                 "type": "http.response.start",
@@ -217,26 +218,33 @@ class WebhookEndpoint:
             payload = read_payload(body)
         except UnreadableBody as exc:
             raise Refused(400, f"{exc}; nothing was recorded") from None
+        # The body and the payload are let go of before the wait for the commit (below):
+        # kept, the requests waiting together hold a few MB, where each next request's
+        # parsing would have reused memory still in the CPU's cache.
+        del body
 
         # Signed by GitHub: what is logged from here on names the delivery and repository.
         with log_context.bound(delivery_id=delivery_id, repository=_repository(payload)):
             if event == "ping":
-                return await self._record(ping_record(delivery_id, payload), ok_status=200)
-            try:
-                decision = self.decide(event, payload, bot_login=self.bot_login)
-                record = delivery_record(delivery_id, event, payload, decision)
-            except EventError as exc:
-                # Signed by GitHub but lacking a field the decision needs: refused visibly,
-                # so it can be redelivered once understood, rather than silently ignored.
-                raise Refused(400, f"{exc}; nothing was recorded") from None
-            except Exception:
-                log.exception("delivery %s (%s): the handlers failed", delivery_id, event)
-                return 500, {
-                    "error": f"the handlers failed on this {event} delivery; nothing was "
-                    "recorded. See Rolecall's log for the delivery id, then redeliver it "
-                    "from the App's Recent Deliveries",
-                }
-            return await self._record(record, ok_status=202)
+                record, ok_status = ping_record(delivery_id, payload), 200
+            else:
+                try:
+                    decision = self.decide(event, payload, bot_login=self.bot_login)
+                    record, ok_status = delivery_record(delivery_id, event, payload, decision), 202
+                except EventError as exc:
+                    # Signed by GitHub but lacking a field the decision needs: refused
+                    # visibly, so it can be redelivered once understood, rather than
+                    # silently ignored.
+                    raise Refused(400, f"{exc}; nothing was recorded") from None
+                except Exception:
+                    log.exception("delivery %s (%s): the handlers failed", delivery_id, event)
+                    return 500, {
+                        "error": f"the handlers failed on this {event} delivery; nothing was "
+                        "recorded. See Rolecall's log for the delivery id, then redeliver it "
+                        "from the App's Recent Deliveries",
+                    }
+            del payload
+            return await self._record(record, ok_status=ok_status)
 
     async def _record(self, record: NewDelivery, *, ok_status: int) -> tuple[int, dict[str, Any]]:
         try:
@@ -261,7 +269,8 @@ class WebhookEndpoint:
             log.info("delivery %s is a redelivery; already recorded", record.id)
             return 200, {"delivery": record.id, "duplicate": True}
         self.metrics.delivery(record.event, recorded.decision)
-        log_context.note(job_id=recorded.job_id)
+        if recorded.job_id is not None:
+            log_context.note(job_id=recorded.job_id)
         if recorded.decision in ("job", "reply") or log.isEnabledFor(logging.DEBUG):
             log.log(
                 logging.INFO if recorded.job_id is not None else logging.DEBUG,
@@ -278,6 +287,11 @@ class WebhookEndpoint:
         if recorded.job_id is not None:
             body["job_id"] = recorded.job_id
         return ok_status, body
+
+
+# The answer's JSON, as compact as `json.dumps(separators=(",", ":"))` writes it (text
+# outside ASCII as UTF-8 rather than \u escapes), in a tenth of the time.
+_encode_json = msgspec.json.Encoder().encode
 
 
 def _repository(payload: Mapping[str, Any]) -> str | None:

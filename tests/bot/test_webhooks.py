@@ -442,6 +442,27 @@ def test_deliveries_arriving_during_a_commit_share_the_next_one(tmp_path: Path) 
     assert ledger.count_deliveries() == 100
 
 
+def test_a_lone_delivery_is_committed_without_waiting_for_company(tmp_path: Path) -> None:
+    """Batches wait for more deliveries only while more keep coming (an hour here)."""
+    ledger = GatedLedger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    ledger.release.set()
+    intake = Intake(ledger, lambda job_id: None, group_window=3600)
+    intake.start()
+
+    async def one_then_a_crowd() -> list[Recorded]:
+        alone = await asyncio.wait_for(intake.submit(_ignored("alone")), 60)
+        crowd = [intake.submit(_ignored(f"crowd-{n}")) for n in range(30)]
+        return [alone, *await asyncio.wait_for(asyncio.gather(*crowd), 60)]
+
+    try:
+        results = asyncio.run(one_then_a_crowd())
+    finally:
+        intake.stop()
+        ledger.close()
+    assert len(results) == 31 and not any(r.duplicate for r in results)
+    assert ledger.batches == [1, 30]
+
+
 def test_a_delivery_arriving_while_another_writer_holds_the_ledger_is_recorded(
     edge: Edge,
 ) -> None:
