@@ -53,6 +53,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# The signed request and the keep-alive client, shared with bench/webhooks.py (this
+# script's folder is on its sys.path).
+from webhooks import connection, request_bytes
+
 HOST = "127.0.0.1"
 SECRET = "bench-webhook-secret"  # noqa: S105 (a throwaway for loopback servers)
 PAYLOAD = (
@@ -76,42 +80,6 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # --- the load: runs in its own process (`--drive`) -----------------------------------
 
 
-def _request(body: bytes, delivery: str, signature: str, port: int) -> bytes:
-    head = (
-        "POST /api/github/webhooks HTTP/1.1\r\n"
-        f"Host: {HOST}:{port}\r\n"
-        "User-Agent: GitHub-Hookshot/bench\r\n"
-        "Accept: */*\r\n"
-        "Content-Type: application/json\r\n"
-        "X-GitHub-Event: issue_comment\r\n"
-        f"X-GitHub-Delivery: {delivery}\r\n"
-        f"X-Hub-Signature-256: {signature}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-async def _connection(
-    port: int, requests: list[bytes], latencies: list[float], statuses: dict[int, int]
-) -> None:
-    reader, writer = await asyncio.open_connection(HOST, port)
-    try:
-        for raw in requests:
-            started = time.perf_counter()
-            writer.write(raw)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - started)
-            status = int(head[9:12])
-            statuses[status] = statuses.get(status, 0) + 1
-    finally:
-        writer.close()
-
-
 async def _fire(args: argparse.Namespace) -> dict[str, Any]:
     import hashlib
     import hmac
@@ -121,13 +89,13 @@ async def _fire(args: argparse.Namespace) -> dict[str, Any]:
     per_connection: list[list[bytes]] = [[] for _ in range(args.concurrency)]
     for n in range(args.count):
         delivery = f"{args.prefix}-{n:08d}"
-        per_connection[n % args.concurrency].append(_request(body, delivery, signature, args.port))
+        per_connection[n % args.concurrency].append(request_bytes(body, delivery, signature))
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     started = time.perf_counter()
     await asyncio.wait_for(
         asyncio.gather(
-            *(_connection(args.port, reqs, latencies, statuses) for reqs in per_connection)
+            *(connection(args.port, reqs, latencies, statuses) for reqs in per_connection)
         ),
         args.seconds,
     )
